@@ -1,15 +1,15 @@
 """The one exception tree of newsradar.
 
-    NewsradarError
-    ├── ConfigError          a config file is missing, unparsable or invalid (names file and key)
-    ├── BrokerError          the embedded broker would not start, or Kafka is unreachable
-    ├── FetchError           a feed could not be fetched
-    │   ├── BlockedAddressError   the feed resolves to an address the config does not allow
-    │   ├── ResponseTooLargeError the body exceeded the configured cap
-    │   ├── TooManyRedirectsError the redirect chain was longer than allowed
-    │   └── HTTPStatusError       a non-2xx/304 answer (carries status and Retry-After)
-    ├── FeedParseError       a body that yields no feed at all
-    └── DecodeError          a message on a topic that cannot be decoded (goes to news.dlq)
+NewsradarError
+├── ConfigError          a config file is missing, unparsable or invalid (names file and key)
+├── BrokerError          the embedded broker would not start, or Kafka is unreachable
+├── FetchError           a feed could not be fetched
+│   ├── BlockedAddressError   the feed resolves to an address the config does not allow
+│   ├── ResponseTooLargeError the body exceeded the configured cap
+│   ├── TooManyRedirectsError the redirect chain was longer than allowed
+│   └── HTTPStatusError       a non-2xx/304 answer (carries status and Retry-After)
+├── FeedParseError       a body that yields no feed at all
+└── DecodeError          a message on a topic that cannot be decoded (goes to news.dlq)
 """
 
 from __future__ import annotations

@@ -1,0 +1,337 @@
+"""The Faust app: topics, tables, agents and timers of one newsradar worker.
+
+Agents stay thin: decode, call the stage's pure code, encode, send, and apply
+the error policy (dead-letter what cannot be decoded; never let an exception
+escape the loop, since Faust would ack the message and silently drop it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+import tempfile
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+import faust
+from faust.sensors.prometheus import setup_prometheus_sensors
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from newsradar import __version__
+from newsradar.config import Settings
+from newsradar.errors import DecodeError
+from newsradar.ingest.canonical import feed_id as make_feed_id
+from newsradar.ingest.fetch import FeedFetcher, FetchSettings
+from newsradar.ingest.poller import PollBounds, Poller
+from newsradar.ingest.state import FeedCommand, FeedState, apply_command, is_due
+from newsradar.metrics import Metrics
+from newsradar.models import Article, DeadLetter, decode, utcnow
+
+log = logging.getLogger(__name__)
+
+FEEDS_TOPIC = "news.feeds"
+INTERNAL_TOPICS = (FEEDS_TOPIC,)
+
+
+class Pipeline:
+    """One worker's Faust app with newsradar's topics, tables, agents and timers."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        bootstrap: Sequence[str],
+        *,
+        registry: CollectorRegistry | None = None,
+        datadir: str | None = None,
+    ) -> None:
+        self.settings = settings
+        self.bootstrap = list(bootstrap)
+        self.registry = registry or CollectorRegistry()
+        self.metrics = Metrics(self.registry)
+        kafka = settings.kafka
+        self.app = faust.App(
+            kafka.app_id,
+            broker=[f"kafka://{b.removeprefix('kafka://')}" for b in self.bootstrap],
+            store="memory://",
+            topic_partitions=kafka.partitions,
+            topic_replication_factor=kafka.replication_factor,
+            datadir=datadir or tempfile.mkdtemp(prefix="newsradar-"),
+            web_enabled=True,
+            web_bind=settings.metrics.host,
+            web_port=settings.metrics.port,
+            web_host=settings.metrics.host,
+            consumer_auto_offset_reset="earliest",
+            producer_acks=-1,
+            broker_commit_every=100,
+            broker_commit_interval=1.0,
+            table_standby_replicas=1,
+        )
+        self.topics = {
+            name: self.app.topic(
+                kafka.topic(name),
+                key_serializer="raw",
+                value_serializer="raw",
+                partitions=kafka.partitions,
+            )
+            for name in (*self.topic_names_local(), FEEDS_TOPIC)
+        }
+        self.feeds_table = self.app.Table(
+            "feeds",
+            default=None,
+            partitions=kafka.partitions,
+            key_serializer="raw",
+            value_serializer="raw",
+        )
+        self.feeds = {make_feed_id(str(f.url)): f for f in settings.feeds}
+        self._in_flight: dict[str, int] = {}
+        self._retry_at: dict[str, float] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._poll_slots = asyncio.Semaphore(settings.polling.concurrency)
+        self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="newsradar-parse")
+        self.fetcher: FeedFetcher | None = None
+        self.poller: Poller | None = None
+        setup_prometheus_sensors(self.app, pattern="/faust-metrics", registry=self.registry)
+        self._register()
+
+    @staticmethod
+    def topic_names_local() -> tuple[str, ...]:
+        from newsradar.config import TOPIC_NAMES
+
+        return TOPIC_NAMES
+
+    def topic_names(self) -> list[str]:
+        """Every topic newsradar creates itself, prefix applied."""
+        kafka = self.settings.kafka
+        return [kafka.topic(n) for n in (*self.topic_names_local(), *INTERNAL_TOPICS)]
+
+    # -- wiring -------------------------------------------------------------------------
+
+    def _register(self) -> None:
+        app = self.app
+        settings = self.settings
+
+        @app.page("/metrics")
+        async def metrics_page(web: Any, request: Any) -> Any:
+            return web.bytes(generate_latest(self.registry), content_type=CONTENT_TYPE_LATEST)
+
+        @app.page("/healthz")
+        async def healthz(web: Any, request: Any) -> Any:
+            return web.json({"status": "ok", "version": __version__})
+
+        @app.page("/readyz")
+        async def readyz(web: Any, request: Any) -> Any:
+            ready = self.is_ready()
+            return web.json({"ready": ready}, status=200 if ready else 503)
+
+        @app.agent(self.topics[FEEDS_TOPIC], name="apply_feed_commands")
+        async def apply_feed_commands(stream: Any) -> None:
+            async for event in stream.events():
+                await self._apply_feed_command(event)
+
+        @app.task
+        async def register_feeds() -> None:
+            await self._register_feeds()
+
+        @app.timer(interval=settings.polling.tick, name="poll_due_feeds")
+        async def poll_due_feeds() -> None:
+            self._schedule_due_feeds()
+
+        @app.task
+        async def start_fetcher() -> None:
+            polling = settings.polling
+            self.fetcher = FeedFetcher(
+                FetchSettings(
+                    connect_timeout_seconds=polling.connect_timeout,
+                    total_timeout_seconds=polling.timeout,
+                    max_body_bytes=polling.max_body_bytes,
+                    max_redirects=polling.max_redirects,
+                    per_host_limit=polling.per_host_concurrency,
+                    total_limit=polling.concurrency,
+                    allow_private_addresses=settings.security.allow_private_addresses,
+                )
+            )
+            self.poller = Poller(
+                self.fetcher,
+                self.publish_articles,
+                self.metrics,
+                PollBounds(
+                    min_interval=polling.min_interval,
+                    max_interval=polling.max_interval,
+                    default_interval=polling.default_interval,
+                    max_backoff=polling.max_errors_backoff,
+                ),
+                executor=self._executor,
+            )
+            try:
+                await asyncio.Event().wait()  # live as long as the worker
+            finally:
+                self.poller = None
+                await self.fetcher.close()
+                self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def is_ready(self) -> bool:
+        """Broker reachable (consumer has an assignment or is running) and agents started."""
+        try:
+            consumer_ready = bool(self.app.consumer.assignment())
+        except Exception:
+            return False
+        return consumer_ready and self.poller is not None
+
+    # -- dead letters -------------------------------------------------------------------
+
+    async def dead_letter(
+        self, stage: str, topic: str, reason: str, key: bytes | None, value: bytes | None
+    ) -> None:
+        """Send an unprocessable message to news.dlq with the reason and its original bytes."""
+        raw = value or b""
+        try:
+            text = raw.decode("utf-8")
+            encoded = None
+        except UnicodeDecodeError:
+            text = raw.decode("utf-8", "replace")
+            encoded = base64.b64encode(raw).decode("ascii")
+        letter = DeadLetter(
+            stage=stage,
+            topic=topic,
+            reason=reason[:2000],
+            key=key.decode("utf-8", "replace") if key else None,
+            original=text[:100_000],
+            original_base64=encoded,
+        )
+        self.metrics.dead_letters.labels(stage).inc()
+        log.warning("dead-lettered message stage=%s topic=%s reason=%s", stage, topic, reason)
+        await self.topics["news.dlq"].send(key=key, value=letter.to_bytes())
+
+    # -- feeds --------------------------------------------------------------------------
+
+    async def _apply_feed_command(self, event: Any) -> None:
+        try:
+            command = decode(FeedCommand, event.value)
+        except DecodeError as exc:
+            await self.dead_letter(
+                "feeds",
+                self.topics[FEEDS_TOPIC].get_topic_name(),
+                str(exc),
+                event.key,
+                event.value,
+            )
+            return
+        key = command.feed_id.encode()
+        previous = self.feeds_table.get(key)
+        state = None
+        if previous is not None:
+            try:
+                state = decode(FeedState, previous)
+            except DecodeError as exc:
+                log.error("discarding undecodable feed state feed_id=%s: %s", command.feed_id, exc)
+        new_state = apply_command(
+            state,
+            command,
+            partition=event.message.partition,
+            max_seen=self.settings.polling.seen_ids_per_feed,
+        )
+        self.feeds_table[key] = new_state.to_bytes()
+
+    async def _send_command(self, command: FeedCommand) -> None:
+        fut = await self.topics[FEEDS_TOPIC].send(
+            key=command.feed_id.encode(), value=command.to_bytes()
+        )
+        await fut
+
+    async def _register_feeds(self) -> None:
+        for fid, feed in self.feeds.items():
+            await self._send_command(
+                FeedCommand(
+                    kind="register",
+                    feed_id=fid,
+                    url=str(feed.url),
+                    name=feed.name,
+                    interval=feed.interval,
+                    language=feed.language,
+                )
+            )
+        log.info("registered feeds count=%d", len(self.feeds))
+
+    async def publish_articles(self, articles: Sequence[Article]) -> None:
+        """Publish articles and return only once the broker acknowledged every one."""
+        topic = self.topics["news.articles"]
+        try:
+            futures = [await topic.send(key=a.id.encode(), value=a.to_bytes()) for a in articles]
+            await asyncio.gather(*futures)
+        except Exception:
+            self.metrics.publish_failures.labels(topic.get_topic_name()).inc()
+            raise
+
+    def owned_partitions(self) -> set[int]:
+        """Partitions of the feeds topic this worker actively owns."""
+        name = self.topics[FEEDS_TOPIC].get_topic_name()
+        try:
+            actives = self.app.assignor.assigned_actives()
+        except Exception:
+            return set()
+        return {tp.partition for tp in actives if tp.topic == name}
+
+    def _schedule_due_feeds(self) -> None:
+        if self.poller is None:
+            return
+        owned = self.owned_partitions()
+        now = utcnow()
+        loop_time = asyncio.get_running_loop().time()
+        late = timedelta(seconds=max(5 * self.settings.polling.tick, 30))
+        owned_count = overdue = 0
+        for raw in list(self.feeds_table.values()):
+            try:
+                state = decode(FeedState, raw)
+            except DecodeError:
+                continue
+            if state.partition not in owned or state.feed_id not in self.feeds:
+                continue
+            owned_count += 1
+            if not is_due(state, now):
+                continue
+            if now - state.next_due > late:
+                overdue += 1
+            expected = self._in_flight.get(state.feed_id)
+            if expected is not None and state.polls < expected:
+                continue  # a poll is running, or its outcome is not applied yet
+            if self._retry_at.get(state.feed_id, 0.0) > loop_time:
+                continue
+            self._in_flight[state.feed_id] = state.polls + 1
+            task = asyncio.create_task(self._poll(state), name=f"poll-{state.feed_id}")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        self.metrics.feeds_owned.set(owned_count)
+        self.metrics.feeds_overdue.set(overdue)
+
+    async def _poll(self, state: FeedState) -> None:
+        assert self.poller is not None
+        async with self._poll_slots:
+            try:
+                outcome = await self.poller.poll(state)
+                await self._send_command(outcome.command)
+            except asyncio.CancelledError:
+                self._in_flight.pop(state.feed_id, None)
+                raise
+            except Exception as exc:
+                # The broker did not acknowledge: the state stays as it was, so the next
+                # attempt republishes what may be missing (at-least-once, never lost).
+                self.metrics.broker_unreachable.inc()
+                self._in_flight.pop(state.feed_id, None)
+                self._retry_at[state.feed_id] = asyncio.get_running_loop().time() + 5.0
+                log.warning(
+                    "poll not recorded feed=%s error=%s retry_delay_seconds=5",
+                    state.name,
+                    f"{type(exc).__name__}: {exc}",
+                )
+
+    async def stop_tasks(self) -> None:
+        """Cancel polls in progress (tests and shutdown)."""
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(BaseException):
+                await task

@@ -1,0 +1,173 @@
+"""The `newsradar` command: run | worker | check-config | topics | eval | replay.
+
+Every command validates its configuration the same way at start and exits with
+status 2 and a message naming the file, the key and the problem when it is wrong.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from newsradar.config import Settings, load_config, resolve_config_path
+from newsradar.errors import BrokerError, ConfigError
+
+cli = typer.Typer(
+    name="newsradar",
+    help="Watch news feeds; alert on AI-investment deals and layoffs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", "-c", help="Config file (default: $NEWSRADAR_CONFIG or config/newsradar.yaml)."
+    ),
+]
+
+log = logging.getLogger("newsradar")
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(f"newsradar: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _load(path: Path | None) -> Settings:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise _fail(f"invalid configuration: {exc}") from None
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+@cli.command("check-config")
+def check_config(
+    path: Annotated[Path | None, typer.Argument(help="Config file to validate.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Validate a config file; exit non-zero naming the file, key and problem."""
+    target = path or config
+    settings = _load(target)
+    shown = resolve_config_path(target)
+    broker = ",".join(settings.kafka.bootstrap_servers or []) or "embedded (in-memory)"
+    typer.echo(
+        f"{shown}: OK ({len(settings.feeds)} feeds, {len(settings.rules)} rules, "
+        f"{len(settings.channels)} channels, broker {broker})"
+    )
+
+
+def _serve(settings: Settings, *, allow_embedded: bool) -> None:
+    """Start (or join) Kafka, create the topics, and run one Faust worker until stopped."""
+    import faust
+
+    from newsradar.app import Pipeline
+    from newsradar.broker import EmbeddedBroker, ensure_topics, wait_for_kafka
+
+    _setup_logging(settings.log_level)
+    embedded: EmbeddedBroker | None = None
+    bootstrap = settings.kafka.bootstrap_servers
+    try:
+        if not bootstrap:
+            if not allow_embedded:
+                raise _fail(
+                    "kafka.bootstrap_servers is not set; `newsradar worker` needs a "
+                    "Kafka cluster (use `newsradar run` for the embedded broker)"
+                )
+            embedded = EmbeddedBroker().start()
+            bootstrap = [embedded.bootstrap]
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        pipeline = Pipeline(settings, bootstrap)
+
+        async def prepare() -> None:
+            await wait_for_kafka(bootstrap, timeout=300)
+            await ensure_topics(
+                bootstrap,
+                pipeline.topic_names(),
+                settings.kafka.partitions,
+                settings.kafka.replication_factor,
+            )
+
+        loop.run_until_complete(prepare())
+        log.info(
+            "newsradar starting feeds=%d rules=%d metrics_url=http://%s:%d/metrics",
+            len(settings.feeds),
+            len(settings.rules),
+            settings.metrics.host,
+            settings.metrics.port,
+        )
+        worker = faust.Worker(
+            pipeline.app,
+            loop=loop,
+            loglevel=settings.log_level,
+            override_logging=False,
+            redirect_stdouts=False,
+        )
+        worker.execute_from_commandline()
+    except BrokerError as exc:
+        raise _fail(str(exc), code=3) from None
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
+@cli.command()
+def run(config: ConfigOption = None) -> None:
+    """Run the service; without kafka.bootstrap_servers, on an embedded in-memory broker."""
+    _serve(_load(config), allow_embedded=True)
+
+
+@cli.command()
+def worker(config: ConfigOption = None) -> None:
+    """Run one worker against the configured Kafka cluster (start several to scale out)."""
+    _serve(_load(config), allow_embedded=False)
+
+
+@cli.command()
+def topics(config: ConfigOption = None) -> None:
+    """Create newsradar's topics on the configured Kafka cluster (idempotent)."""
+    from newsradar.app import FEEDS_TOPIC
+    from newsradar.broker import ensure_topics
+    from newsradar.config import TOPIC_NAMES
+
+    settings = _load(config)
+    if not settings.kafka.bootstrap_servers:
+        raise _fail("kafka.bootstrap_servers is not set (the embedded broker makes its own)")
+    names = [settings.kafka.topic(n) for n in (*TOPIC_NAMES, FEEDS_TOPIC)]
+    try:
+        created = asyncio.run(
+            ensure_topics(
+                settings.kafka.bootstrap_servers,
+                names,
+                settings.kafka.partitions,
+                settings.kafka.replication_factor,
+            )
+        )
+    except BrokerError as exc:
+        raise _fail(str(exc), code=3) from None
+    typer.echo(json.dumps({"created": created, "topics": names}))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
