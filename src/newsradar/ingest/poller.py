@@ -79,27 +79,31 @@ class Poller:
             **fields,  # type: ignore[arg-type]
         )
 
-    def _next_due(
+    def _interval(
         self,
         state: FeedState,
         now: datetime,
         entry_times: Sequence[datetime] = (),
         result: FetchResult | None = None,
         ttl_minutes: int | None = None,
-    ) -> datetime:
-        seconds = next_interval_seconds(
-            list(entry_times),
-            now=now,
-            min_s=self.bounds.min_interval,
-            max_s=self.bounds.max_interval,
-            default_s=self.bounds.default_interval,
-            configured_s=state.interval,
-            ttl_minutes=ttl_minutes,
-            cache_max_age_seconds=result.cache_max_age_seconds if result else None,
-        )
+    ) -> float:
+        """Seconds until the next poll: adaptive from the entries, else the last estimate."""
+        if not entry_times and state.interval_seconds:
+            seconds = state.interval_seconds
+        else:
+            seconds = next_interval_seconds(
+                list(entry_times),
+                now=now,
+                min_s=self.bounds.min_interval,
+                max_s=self.bounds.max_interval,
+                default_s=self.bounds.default_interval,
+                configured_s=state.interval,
+                ttl_minutes=ttl_minutes,
+                cache_max_age_seconds=result.cache_max_age_seconds if result else None,
+            )
         if result is not None and result.retry_after_seconds:
             seconds = max(seconds, result.retry_after_seconds)
-        return now + timedelta(seconds=seconds)
+        return seconds
 
     def _failed(
         self,
@@ -257,13 +261,15 @@ class Poller:
     ) -> PollOutcome:
         self.metrics.feed_last_success.labels(state.name).set(now.timestamp())
         self.metrics.feed_consecutive_errors.labels(state.name).set(0)
+        interval = self._interval(state, now, entry_times, result, ttl_minutes)
         command = self._command(
             state,
             "polled",
             etag=etag,
             last_modified=last_modified,
             new_ids=list(new_ids),
-            next_due=self._next_due(state, now, entry_times, result, ttl_minutes),
+            next_due=now + timedelta(seconds=interval),
+            interval_seconds=interval,
             at=now,
         )
         return PollOutcome(command, published, outcome)

@@ -33,6 +33,9 @@ class FeedState(WireModel):
     last_error: str | None = None
     last_success: AwareDatetime | None = None
     polls: int = Field(default=0, description="applied polls; pollers wait for it to move")
+    interval_seconds: float | None = Field(
+        default=None, description="last adaptive interval, reused when the feed answers 304"
+    )
     seen_ids: list[str] = Field(default_factory=list, description="recent article ids, newest last")
 
 
@@ -49,6 +52,7 @@ class FeedCommand(WireModel):
     last_modified: str | None = None
     next_due: AwareDatetime | None = None
     new_ids: list[str] = Field(default_factory=list)
+    interval_seconds: float | None = None
     error: str | None = None
     at: AwareDatetime = Field(default_factory=utcnow)
 
@@ -85,6 +89,7 @@ def apply_command(
             "last_error": None,
             "last_success": command.at,
             "polls": state.polls + 1,
+            "interval_seconds": command.interval_seconds or state.interval_seconds,
             "seen_ids": seen[-max_seen:],
         }
     elif command.kind == "failed":
