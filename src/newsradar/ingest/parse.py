@@ -1,0 +1,304 @@
+"""Feed bytes -> `Article`s, with feedparser doing the XML and encoding work.
+
+`parse_feed` is synchronous and CPU-bound: the caller runs it in an executor.
+It only reads the bytes it is given, never the network or the file system.
+
+Safety notes, checked against feedparser 6.0.x (see tests/unit/test_parse.py):
+
+- feedparser treats a `bytes` or `str` argument that names an existing file as a
+  path and reads that file (`feedparser.parse(b"/etc/passwd")`), and fetches a
+  `str` that looks like a URL. A hostile server could send such a body, so the
+  body is always wrapped in `io.BytesIO`.
+- External entities (XXE): feedparser strips every `<!ENTITY>` it finds before
+  the DOCTYPE's closing bracket and re-inserts only "safe" ones (plain text or
+  one character reference), and its SAX parser has external general entities
+  disabled, so `SYSTEM "file:///..."` entities are never read.
+- Entity expansion: nested entities (billion laughs) are dropped by that filter,
+  and expat >= 2.4 limits amplification in the strict parser. But a single
+  "safe" 100 kB entity referenced 20,000 times makes expat stop with an
+  amplification error, after which feedparser's loose (sgmllib) parser expands
+  the kept entity itself without limit: measured 45 s and a 2 GB title from a
+  2 MB body. We therefore refuse any document that declares an entity, after
+  decoding it the way feedparser does (so UTF-16 or UTF-7 cannot hide the
+  declaration). Internal entity declarations are vanishingly rare in real feeds.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from html import unescape
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import feedparser
+from feedparser.encodings import convert_to_utf8
+
+from newsradar.errors import FeedParseError
+from newsradar.ingest.canonical import article_id
+from newsradar.models import Article, utcnow
+
+__all__ = ["ParsedFeed", "html_to_text", "normalise_language", "parse_feed"]
+
+MAX_TITLE_CHARS = 1_000
+MAX_SUMMARY_CHARS = 2_000
+MAX_CONTENT_CHARS = 20_000
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "html", "xhtml"})
+_ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
+_LANGUAGE = re.compile(r"[a-z]{2,3}")
+_WHITESPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """What one feed body yielded: its articles and what scheduling and metrics need."""
+
+    articles: list[Article]
+    bozo: bool
+    bozo_reason: str | None
+    feed_language: str | None
+    feed_title: str | None
+    ttl_minutes: int | None
+    entry_times: list[datetime] = field(default_factory=list)
+    entries_total: int = 0
+    skipped_entries: int = 0
+
+
+class _TextExtractor(HTMLParser):
+    """Collects the text of an HTML fragment; block elements become spaces.
+
+    The stdlib parser is enough here: feedparser has already sanitised the markup
+    (scripts, styles and event handlers removed), we only need its text, and
+    avoiding lxml/BeautifulSoup keeps hostile input away from another C parser
+    and the dependency list short.
+    """
+
+    _SKIP = frozenset({"script", "style", "template"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._SKIP:
+            self._skipping += 1
+        self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIP and self._skipping:
+            self._skipping -= 1
+        self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self.parts.append(data)
+
+
+def html_to_text(fragment: str) -> str:
+    """Plain text of an HTML fragment, entities decoded and white space collapsed."""
+    if "<" not in fragment and "&" not in fragment:
+        return _collapse(fragment)
+    extractor = _TextExtractor()
+    extractor.feed(fragment)
+    extractor.close()
+    return _collapse("".join(extractor.parts))
+
+
+def _collapse(text: str) -> str:
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def _truncate(text: str, limit: int) -> str:
+    """Cut at the last word boundary before `limit` and mark the cut with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
+
+def normalise_language(value: object) -> str | None:
+    """Primary language subtag, lower-case: "en-US" -> "en", "fr_FR" -> "fr"; else None."""
+    if not isinstance(value, str):
+        return None
+    primary = value.strip().replace("_", "-").split("-", 1)[0].lower()
+    return primary if _LANGUAGE.fullmatch(primary) else None
+
+
+def _detail_text(entry: Mapping[str, Any], key: str) -> str:
+    """Text of a feedparser text construct (title, summary), HTML removed when it is HTML."""
+    value = entry.get(key)
+    if not isinstance(value, str) or not value:
+        return ""
+    detail = entry.get(f"{key}_detail") or {}
+    kind = str(detail.get("type") or "").lower()
+    if kind in _HTML_TYPES:
+        return html_to_text(value)
+    return _collapse(unescape(value) if kind != "text/plain" else value)
+
+
+def _content_text(entry: Mapping[str, Any]) -> str | None:
+    """Plain text of the entry's first content block (Atom content / content:encoded)."""
+    contents = entry.get("content")
+    if not contents:
+        return None
+    first = contents[0]
+    value = first.get("value")
+    if not isinstance(value, str) or not value.strip():
+        return None
+    kind = str(first.get("type") or "").lower()
+    text = html_to_text(value) if kind in _HTML_TYPES or "<" in value else _collapse(value)
+    return _truncate(text, MAX_CONTENT_CHARS) or None
+
+
+def _published(entry: Mapping[str, Any]) -> datetime | None:
+    """The entry's publication (else update) time, aware UTC (feedparser gives UTC tuples)."""
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        parsed = entry.get(key)
+        if parsed:
+            try:
+                year, month, day, hour, minute, second = parsed[:6]
+                return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+            except (TypeError, ValueError, OverflowError):
+                continue
+    return None
+
+
+def _http_link(link: object, feed_url: str) -> str | None:
+    """An absolute http(s) URL for the entry link, or None (javascript:, mailto:, junk)."""
+    if not isinstance(link, str) or not link.strip():
+        return None
+    try:
+        absolute = urljoin(feed_url, link.strip())
+        parts = urlsplit(absolute)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return absolute
+
+
+def _declares_entities(body: bytes, headers: dict[str, str]) -> bool:
+    """Whether the document declares an XML entity, once decoded the way feedparser does."""
+    if _ENTITY_DECLARATION.search(body.replace(b"\x00", b"")):
+        return True
+    scratch: dict[str, Any] = {}
+    try:
+        decoded = convert_to_utf8(dict(headers), body, scratch)
+    except Exception:  # a codec feedparser itself cannot use: the raw check above stands
+        return False
+    return bool(_ENTITY_DECLARATION.search(decoded))
+
+
+def _ttl_minutes(feed: Mapping[str, Any]) -> int | None:
+    value = feed.get("ttl")
+    if isinstance(value, str) and value.strip().isdigit():
+        minutes = int(value.strip())
+        return minutes if minutes > 0 else None
+    return None
+
+
+def _reason(exc: object) -> str | None:
+    if exc is None:
+        return None
+    return f"{type(exc).__name__}: {exc}"[:300]
+
+
+def parse_feed(
+    body: bytes,
+    *,
+    feed_url: str,
+    feed_id: str,
+    source: str,
+    content_type: str | None = None,
+    fetched: datetime | None = None,
+    max_entries: int = 500,
+) -> ParsedFeed:
+    """Parse a feed body into Articles; malformed (bozo) feeds still yield what was recovered.
+
+    Raises `FeedParseError` when the body is no feed at all (empty, an HTML page,
+    JSON) or declares XML entities (refused, see the module docstring). Entries
+    without a title, or without both link and GUID, are skipped and counted.
+    """
+    if not body.strip():
+        raise FeedParseError(f"ingest: expected a feed body from {feed_url}, got an empty body")
+    # Without a Content-Type, pass no headers at all: feedparser then sniffs the
+    # document like a local file instead of flagging every feed as bozo.
+    headers = {"content-type": content_type, "content-location": feed_url} if content_type else {}
+    if _declares_entities(body, headers):
+        raise FeedParseError(
+            f"ingest: refused the feed from {feed_url}: it declares XML entities "
+            "(entity expansion is a denial-of-service risk)"
+        )
+    fetched = fetched or utcnow()
+    result = feedparser.parse(io.BytesIO(body), response_headers=headers)
+    feed: Mapping[str, Any] = result.get("feed", {})
+    entries: list[Mapping[str, Any]] = result.get("entries", [])
+    bozo = bool(result.get("bozo"))
+    reason = _reason(result.get("bozo_exception")) if bozo else None
+    feed_title = _detail_text(feed, "title") or None
+    # No format recognised and nothing recovered: an HTML page, JSON, an empty
+    # document. (A well-formed document with channel data but no entries, such as
+    # a CDF channel, is an empty feed rather than an error.)
+    if not result.get("version") and not entries and (bozo or not feed):
+        raise FeedParseError(
+            f"ingest: expected an RSS, Atom or RDF feed from {feed_url}, "
+            f"found none ({reason or 'no feed elements'})"
+        )
+    feed_language = normalise_language(feed.get("language")) or normalise_language(
+        (feed.get("title_detail") or {}).get("language")
+    )
+
+    articles: list[Article] = []
+    entry_times: list[datetime] = []
+    skipped = 0
+    for entry in entries[:max_entries]:
+        published = _published(entry)
+        if published is not None:
+            entry_times.append(published)
+        title = _truncate(_detail_text(entry, "title"), MAX_TITLE_CHARS)
+        link = _http_link(entry.get("link"), feed_url)
+        guid_value = entry.get("id")
+        guid = guid_value.strip() if isinstance(guid_value, str) and guid_value.strip() else None
+        if not title or not (link or guid):
+            skipped += 1
+            continue
+        language = (
+            normalise_language((entry.get("title_detail") or {}).get("language"))
+            or normalise_language((entry.get("summary_detail") or {}).get("language"))
+            or feed_language
+        )
+        articles.append(
+            Article(
+                id=article_id(link, guid, feed_id, title),
+                feed_id=feed_id,
+                feed_url=feed_url,
+                source=source,
+                url=link,
+                guid=guid,
+                title=title,
+                summary=_truncate(_detail_text(entry, "summary"), MAX_SUMMARY_CHARS),
+                content=_content_text(entry),
+                language=language,
+                published=published,
+                fetched=fetched,
+            )
+        )
+    return ParsedFeed(
+        articles=articles,
+        bozo=bozo,
+        bozo_reason=reason,
+        feed_language=feed_language,
+        feed_title=feed_title,
+        ttl_minutes=_ttl_minutes(feed),
+        entry_times=entry_times,
+        entries_total=len(entries),
+        skipped_entries=skipped + max(0, len(entries) - max_entries),
+    )
