@@ -1,0 +1,36 @@
+# newsradar developer commands. `make help` lists them.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SHARED ?= ../shared
+
+.PHONY: help run test lint eval-gate bench clean
+
+help: ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(BIN)/newsradar: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $@
+
+run: $(BIN)/newsradar ## install into .venv and run the service on the embedded broker
+	$(BIN)/newsradar run
+
+test: $(BIN)/newsradar ## install into .venv and run the whole test suite (what CI runs)
+	$(BIN)/python -m pytest -q
+
+lint: $(BIN)/newsradar ## ruff and mypy
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+
+eval-gate: $(BIN)/newsradar ## fail when analysis quality on the dev file drops
+	$(BIN)/newsradar eval $(SHARED)/data/news_dev.jsonl --min-f1 0.9 --min-org-f1 0.85 --min-deals 0.8 --min-layoffs 0.8
+
+bench: $(BIN)/newsradar ## run the analysis benchmark
+	$(BIN)/python benchmarks/bench_analyze.py
+
+clean: ## remove the virtual environment and caches
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
