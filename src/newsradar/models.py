@@ -7,11 +7,12 @@ model or raises `DecodeError` with a reason fit for the dead-letter topic.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from newsradar.errors import DecodeError
+from newsradar.nlp.schema import Analysis, Stage
 
 SCHEMA_VERSION = 1
 
@@ -60,6 +61,84 @@ class DeadLetter(WireModel):
     original: str = Field(description="the original bytes, decoded as UTF-8 with replacement")
     original_base64: str | None = Field(default=None, description="set when not valid UTF-8")
     failed_at: AwareDatetime = Field(default_factory=utcnow)
+
+
+class Enriched(WireModel):
+    """An article with its analysis; key on `news.enriched` is the article id.
+
+    `fingerprint` is the SimHash of title + summary (see newsradar.fingerprint);
+    `near_duplicate_of` names an earlier article with a near-identical text (the
+    same wire story under another URL): such articles are marked, not dropped.
+    """
+
+    article: Article
+    analysis: Analysis
+    fingerprint: str = Field(pattern=r"^[0-9a-f]{16}$")
+    near_duplicate_of: str | None = None
+
+    @property
+    def id(self) -> str:
+        """The article id (the message key)."""
+        return self.article.id
+
+
+EventKind = Literal["deal", "layoff"]
+EventStatus = Literal["new", "update", "background"]
+Change = Literal["amount", "headcount", "stage", "sources", "languages"]
+
+
+class Event(WireModel):
+    """One state of a real-world deal or layoff; key on `news.events` is `key`.
+
+    `status`: new (first report), update (a later report), background (only past
+    mentions so far: never alerted). `changed` lists what this report changed;
+    an update with `changed == []` carries no new information and `repeat` is set
+    when the report's article was already counted (a redelivery or replay).
+    `version` counts the informative states (1 for the first, +1 per change).
+    """
+
+    event_id: str
+    key: str
+    kind: EventKind
+    status: EventStatus
+    version: int = Field(ge=1)
+    repeat: bool = False
+    changed: list[Change] = Field(default_factory=list)
+    parties: list[str]
+    investor: str | None = None
+    target: str | None = None
+    co_investors: list[str] = Field(default_factory=list)
+    company: str | None = None
+    amount_usd: float | None = None
+    amount: float | None = None
+    currency: str | None = None
+    headcount: int | None = None
+    percent: float | None = None
+    stage: Stage | None = None
+    first_seen: AwareDatetime
+    last_seen: AwareDatetime
+    article_ids: list[str] = Field(description="articles counted, oldest first (bounded)")
+    report_count: int = Field(ge=1, description="reports counted, including any beyond the bound")
+    sources: list[str] = Field(description="distinct source names, in order of first report")
+    languages: list[str]
+    evidence: str = Field(description="the text span of the latest report that changed the event")
+    title: str = Field(description="title of the first article")
+    url: str | None = Field(default=None, description="URL of the first article")
+
+
+class Alert(WireModel):
+    """A rule's decision to alert on an event; key on `news.alerts` is `ledger_key`.
+
+    `ledger_key` is `rule:event_key:event_id`, plus `:v<version>` for a re-alert
+    on an update, so each alert has its own key and a redelivery is recognisable.
+    """
+
+    ledger_key: str
+    rule: str
+    channels: list[str]
+    event: Event
+    reason: str = Field(description='"new", or "update:" + what changed, e.g. "update:amount"')
+    decided_at: AwareDatetime = Field(default_factory=utcnow)
 
 
 M = TypeVar("M", bound=WireModel)
