@@ -1,0 +1,1 @@
+"""Language analysis of news texts: `newsradar.nlp.analyze.analyze` is the entry point."""

@@ -1,0 +1,230 @@
+"""`analyze`: language, organisations, people, money, headcounts, topics, deals, layoffs.
+
+One pass over a headline and summary, with everything compiled once per process
+(lexicon automata, gazetteer, number grammars). Every topic and extraction carries
+the evidence span that fired. `analyze` never raises: on unexpected input it returns
+what it could find (at worst just the text and the language).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from typing import Any
+
+from newsradar.nlp import extract
+from newsradar.nlp.entities import find_entities
+from newsradar.nlp.language import detect_language
+from newsradar.nlp.lexicon import cue_matcher, lexicon
+from newsradar.nlp.schema import (
+    Analysis,
+    Deal,
+    Evidence,
+    Headcount,
+    Layoff,
+    Money,
+    Organization,
+    Person,
+    Topic,
+)
+from newsradar.nlp.text import lower_same_length, normalise, split_sentences
+from newsradar.nlp.topics import decide_topics
+
+log = logging.getLogger(__name__)
+
+#: analyze looks at no more than this many characters (title + "\n" + summary).
+MAX_CHARS = 20_000
+_DATE_YEAR = re.compile(r"^\s*(\d{4})")
+#: Categories whose presence makes the deal and layoff rules worth running.
+_TRIGGERS = frozenset(
+    {"invest", "invest_noun", "raise", "funding", "back", "layoff", "cut", "investor_after"}
+)
+
+
+def _numbers() -> Any:
+    try:
+        from newsradar.nlp import numbers
+    except ImportError:  # pragma: no cover - numbers is part of the package
+        return None
+    return numbers
+
+
+def _clean(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    elif not isinstance(value, str):
+        value = str(value)
+    if "\x00" in value:
+        value = value.replace("\x00", " ")
+    return value
+
+
+def _published_year(published: str | None) -> int | None:
+    if not published:
+        return None
+    m = _DATE_YEAR.match(str(published))
+    return int(m.group(1)) if m else None
+
+
+def _evidence(text: str, start: int, end: int) -> Evidence:
+    return Evidence.model_construct(text=text[start:end], start=start, end=end)
+
+
+def analyze(
+    title: str,
+    summary: str = "",
+    *,
+    language: str | None = None,
+    published: str | None = None,
+) -> Analysis:
+    """Analyse a headline and summary; offsets index `Analysis.text` (title + "\\n" + summary).
+
+    `language` (ISO 639-1) is a hint used when detection is unsure; `published`
+    (ISO date) helps tell recalled events ("in 2019") from news.
+    """
+    title_s, summary_s = _clean(title), _clean(summary)
+    text = f"{title_s}\n{summary_s}" if summary_s else title_s
+    text = text[:MAX_CHARS]
+    try:
+        return _analyze(text, language, published)
+    except Exception:  # never let one odd article stop the stream
+        log.exception("analyze failed; returning the language only")
+        lang, score = language or "en", 0.0
+        with contextlib.suppress(Exception):
+            lang, score = detect_language(text, language)
+        return Analysis(text=text, language=lang, language_score=score)
+
+
+def _analyze(text: str, hint: str | None, published: str | None) -> Analysis:
+    norm = normalise(text)
+    lower = lower_same_length(norm)
+    lang, lang_score = detect_language(norm, hint)
+    lex = lexicon(lang)
+    hits = cue_matcher(lang).find(lower)
+
+    numbers = _numbers()
+    money_matches: list[Any] = []
+    count_matches: list[Any] = []
+    rates_date = ""
+    if numbers is not None:
+        rates_date = str(getattr(numbers, "RATES_DATE", ""))
+        money_matches = list(numbers.find_money(text, lang))
+        count_matches = list(numbers.find_headcounts(text, lang))
+
+    orgs, people = find_entities(norm, lower, lex, hits, [(m.start, m.end) for m in money_matches])
+
+    deals_found: list[extract.DealFound] = []
+    layoffs_found: list[extract.LayoffFound] = []
+    ai_spans: list[tuple[int, int]] = []
+    if any(h.category in _TRIGGERS for h in hits):
+        sentences = split_sentences(text, lex.abbreviations)
+        ai_hits = [h for h in hits if h.category == "ai"]
+        ai_spans = [(h.start, h.end) for h in ai_hits]
+        ai_sentences = {
+            i for i, s in enumerate(sentences) if any(s.start <= h.start < s.end for h in ai_hits)
+        }
+        ctx = extract.Context(
+            norm=norm,
+            lower=lower,
+            lex=lex,
+            lang=lang,
+            hits=hits,
+            orgs=orgs,
+            money=[
+                extract.AmountRef(m.value, m.currency, m.value_usd, m.start, m.end)
+                for m in money_matches
+            ],
+            counts=[
+                extract.CountRef(
+                    int(c.value) if c.value is not None else None, c.percent, c.start, c.end
+                )
+                for c in count_matches
+            ],
+            sentences=sentences,
+            published_year=_published_year(published),
+            ai_sentences=ai_sentences,
+        )
+        deals_found = extract.extract_deals(ctx)
+        main_org = next((o.name for o in orgs if o.kind != "media"), None)
+        layoffs_found = extract.extract_layoffs(ctx, main_org)
+
+    topics = decide_topics(deals_found, layoffs_found, ai_spans)
+    return Analysis.model_construct(
+        text=text,
+        language=lang,
+        language_score=round(float(lang_score), 3),
+        topics=[
+            Topic.model_construct(
+                name=t.name,
+                score=t.score,
+                evidence=[_evidence(text, s, e) for s, e in t.evidence],
+            )
+            for t in topics
+        ],
+        organizations=[
+            Organization.model_construct(
+                name=o.name,
+                surface=text[o.start : o.end],
+                start=o.start,
+                end=o.end,
+                known=o.known,
+                wikidata=o.wikidata,
+            )
+            for o in orgs
+        ],
+        people=[
+            Person.model_construct(
+                name=p.name, surface=text[p.start : p.end], start=p.start, end=p.end
+            )
+            for p in people
+        ],
+        money=[
+            Money.model_construct(
+                value=float(m.value),
+                currency=m.currency,
+                value_usd=m.value_usd,
+                surface=m.surface,
+                start=m.start,
+                end=m.end,
+            )
+            for m in money_matches
+        ],
+        headcounts=[
+            Headcount.model_construct(
+                value=int(c.value) if c.value is not None else None,
+                percent=c.percent,
+                surface=c.surface,
+                start=c.start,
+                end=c.end,
+            )
+            for c in count_matches
+        ],
+        deals=[
+            Deal.model_construct(
+                investor=d.investor,
+                target=d.target,
+                co_investors=list(d.co_investors),
+                amount_usd=d.amount.value_usd if d.amount else None,
+                amount=float(d.amount.value) if d.amount else None,
+                currency=d.amount.currency if d.amount else None,
+                stage=d.stage,
+                background=d.background,
+                evidence=_evidence(text, *d.evidence),
+            )
+            for d in deals_found
+        ],
+        layoffs=[
+            Layoff.model_construct(
+                company=lay.company,
+                headcount=lay.headcount,
+                percent=lay.percent,
+                background=lay.background,
+                evidence=_evidence(text, *lay.evidence),
+            )
+            for lay in layoffs_found
+        ],
+        rates_date=rates_date,
+    )

@@ -1,0 +1,391 @@
+"""Organisations and people: a gazetteer matched with Aho-Corasick, plus company patterns.
+
+Known names come from data/orgs.yaml and data/people.yaml (exact, case-sensitive
+surface forms), compiled into one automaton per process. Organisations that are in
+no list are found when the text makes clear they are companies: a company cue before
+the name ("startup Hebbia", "la start-up X", "der Chiphersteller X"), after it
+("X, a startup"), a legal suffix ("X GmbH"), or the name being the subject of a verb
+of raising money or cutting jobs ("X raises $20 million", "X lève 100 millions",
+"X sammelt ... ein", "X despide a ..."). The cues are lexicon data per language.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import ahocorasick
+import yaml
+
+from newsradar.nlp.lexicon import CueHit, Lexicon
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+#: Categories of cue hits whose subject may be an unknown company.
+SUBJECT_CATEGORIES = frozenset({"raise", "layoff"})
+
+
+@dataclass(frozen=True, slots=True)
+class OrgEntry:
+    """One organisation of the gazetteer."""
+
+    name: str
+    kind: str
+    wikidata: str | None
+    ambiguous: bool
+    parent: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrgMention:
+    """An organisation found in the text."""
+
+    name: str
+    surface: str
+    start: int
+    end: int
+    known: bool
+    wikidata: str | None = None
+    kind: str = "company"
+
+
+@dataclass(frozen=True, slots=True)
+class PersonMention:
+    """A person of the gazetteer found in the text."""
+
+    name: str
+    surface: str
+    start: int
+    end: int
+
+
+class Gazetteer:
+    """Organisations and people, compiled into one case-sensitive automaton."""
+
+    def __init__(self, orgs: list[dict[str, Any]], people: list[dict[str, Any]]) -> None:
+        self.orgs: dict[str, OrgEntry] = {}
+        self.people: set[str] = set()
+        self.aliases: dict[str, tuple[str, str]] = {}
+        automaton = ahocorasick.Automaton()
+        for row in orgs:
+            name = str(row.get("name") or "").strip()
+            if not name:
+                continue
+            entry = OrgEntry(
+                name=name,
+                kind=str(row.get("kind") or "company"),
+                wikidata=row.get("wikidata"),
+                ambiguous=bool(row.get("ambiguous")),
+                parent=row.get("parent"),
+            )
+            self.orgs[name] = entry
+            for surface in [name, *(row.get("aliases") or [])]:
+                self._add(automaton, str(surface), "org", name)
+        for row in people:
+            name = str(row.get("name") or "").strip()
+            if not name:
+                continue
+            self.people.add(name)
+            for surface in [name, *(row.get("aliases") or [])]:
+                self._add(automaton, str(surface), "person", name)
+        self._automaton = automaton if self.aliases else None
+        if self._automaton is not None:
+            automaton.make_automaton()
+
+    def _add(self, automaton: Any, surface: str, kind: str, name: str) -> None:
+        surface = surface.replace("’", "'").strip()
+        if len(surface) < 2 or surface in self.aliases:
+            return
+        self.aliases[surface] = (kind, name)
+        automaton.add_word(surface, (len(surface), kind, name))
+
+    def find(self, norm: str) -> list[tuple[int, int, str, str]]:
+        """(start, end, kind, canonical) of gazetteer names in `norm`, longest first, no overlaps.
+
+        A name must stand as a word: no letter or digit right before it, and after it
+        only a non-word character, a German genitive "s" or an apostrophe.
+        """
+        if self._automaton is None:
+            return []
+        n = len(norm)
+        found: list[tuple[int, int, str, str]] = []
+        for end_idx, (length, kind, name) in self._automaton.iter(norm):
+            start = end_idx - length + 1
+            end = end_idx + 1
+            if start > 0 and (norm[start - 1].isalnum() or norm[start - 1] == "_"):
+                continue
+            # German genitive ("Microsofts", "Aleph Alphas") but not "Metaverse".
+            if (
+                end < n
+                and norm[end].isalnum()
+                and not (norm[end] == "s" and (end + 1 == n or not norm[end + 1].isalnum()))
+            ):
+                continue
+            found.append((start, end, kind, name))
+        if not found:
+            return found
+        found.sort(key=lambda m: (m[0], -(m[1] - m[0])))
+        result: list[tuple[int, int, str, str]] = []
+        last_end = -1
+        for m in found:
+            if m[0] >= last_end:
+                result.append(m)
+                last_end = m[1]
+        return result
+
+
+def _read_yaml_list(path: Path) -> list[dict[str, Any]]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return []
+    return [row for row in data or [] if isinstance(row, dict)]
+
+
+@cache
+def gazetteer() -> Gazetteer:
+    """The gazetteer of data/orgs.yaml and data/people.yaml, built once per process."""
+    return Gazetteer(
+        _read_yaml_list(DATA_DIR / "orgs.yaml"), _read_yaml_list(DATA_DIR / "people.yaml")
+    )
+
+
+# A name token: capitalised ("Hebbia", "ZF", "Sensi.AI", "Builder.ai") or camel-cased
+# with a lower-case start ("xAI", "iRobot").
+_TOKEN = r"(?:[A-ZÀ-ÖØ-Þ0-9][\w&.+'-]*|[a-z]{1,3}[A-Z][\w.+-]*)"
+_TOKEN_RE = re.compile(_TOKEN)
+_NAME_FWD = re.compile(rf"{_TOKEN}(?:[ ]{_TOKEN}){{0,3}}")
+_BACK_TOKEN = re.compile(rf"({_TOKEN})\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class _NameRules:
+    """Per-language word sets used to read unknown company names."""
+
+    strip: frozenset[str]
+    nonnames: frozenset[str]
+    stop_lower: frozenset[str]
+    aux: tuple[str, ...]
+    suffix_re: re.Pattern[str] | None
+
+
+_RULES_CACHE: dict[str, _NameRules] = {}
+
+
+def _name_rules(lex: Lexicon) -> _NameRules:
+    """The name-reading rules of `lex`, compiled once per language."""
+    rules = _RULES_CACHE.get(lex.language)
+    if rules is None:
+        rules = _RULES_CACHE[lex.language] = _compile_name_rules(lex)
+    return rules
+
+
+def _compile_name_rules(lex: Lexicon) -> _NameRules:
+    company = lex.company
+    suffixes = [s for s in company.get("suffixes", ()) if s]
+    suffix_re = None
+    if suffixes:
+        body = "|".join(re.escape(s) for s in sorted(suffixes, key=len, reverse=True))
+        suffix_re = re.compile(rf"({_TOKEN}(?:[ ]{_TOKEN}){{0,2}})[ ,]+(?:{body})(?![\w])")
+    stop_lower = set(lex.stopwords)
+    stop_lower.update(a.lower() for a in company.get("aux", ()))
+    stop_lower.update(m.lower() for m in lex.months)
+    return _NameRules(
+        strip=frozenset(company.get("strip", ())),
+        nonnames=frozenset(company.get("nonnames", ())),
+        stop_lower=frozenset(stop_lower),
+        aux=tuple(sorted((a.lower() for a in company.get("aux", ())), key=len, reverse=True)),
+        suffix_re=suffix_re,
+    )
+
+
+def _clean_name(tokens: list[str], rules: _NameRules) -> str | None:
+    """Strip determiners and demonyms, trailing punctuation; None when nothing is left."""
+    tokens = [t.rstrip(".,;:'’").removesuffix("'s") for t in tokens]
+    tokens = [t for t in tokens if t]
+    while tokens and (tokens[0] in rules.strip or tokens[0].lower() in rules.stop_lower):
+        tokens.pop(0)
+    while tokens and (tokens[-1] in rules.strip or tokens[-1].lower() in rules.stop_lower):
+        tokens.pop()
+    if not tokens:
+        return None
+    name = " ".join(tokens)
+    if name in rules.nonnames or all(t in rules.nonnames for t in tokens):
+        return None
+    if not any(c.isalpha() for c in name) or len(name) < 2 or name.isdigit():
+        return None
+    if len(name) > 3 and name.isupper() and " " not in name and len(tokens) == 1:
+        # A shouted word in a headline ("BREAKING") rather than an acronym.
+        return None if len(name) > 6 else name
+    return name
+
+
+def _read_forward(norm: str, pos: int, rules: _NameRules) -> tuple[str, int, int] | None:
+    """Read a capitalised name starting at `pos` (after spaces): (name, start, end)."""
+    while pos < len(norm) and norm[pos] == " ":
+        pos += 1
+    m = _NAME_FWD.match(norm, pos)
+    if not m:
+        return None
+    tokens: list[str] = []
+    end = m.start()
+    for tm in _TOKEN_RE.finditer(m.group(0)):
+        tok = tm.group(0)
+        if tok.lower().rstrip(".,") in rules.stop_lower and tokens:
+            break
+        tokens.append(tok)
+        end = m.start() + tm.end()
+    name = _clean_name(tokens, rules)
+    if name is None:
+        return None
+    start = norm.find(name.split(" ")[0], m.start(), end)
+    start = m.start() if start < 0 else start
+    return name, start, start + len(name)
+
+
+def _read_backward(norm: str, pos: int, rules: _NameRules) -> tuple[str, int, int] | None:
+    """Read a capitalised name ending at `pos` (before spaces): (name, start, end)."""
+    head = norm[max(0, pos - 120) : pos].rstrip()
+    offset = max(0, pos - 120)
+    tokens: list[str] = []
+    while head and len(tokens) < 4:
+        m = _BACK_TOKEN.search(head)
+        if not m:
+            break
+        tok = m.group(1)
+        if tok.lower().rstrip(".,") in rules.stop_lower or tok in rules.strip:
+            if tok in rules.strip and not tokens:
+                break
+            break
+        tokens.insert(0, tok)
+        head = head[: m.start()]
+        if head and head[-1] not in " ":
+            break
+        head = head.rstrip(" ")
+    name = _clean_name(tokens, rules)
+    if name is None:
+        return None
+    start = offset + len(head) + (1 if head else 0)
+    start = norm.find(name, start - 1 if start else 0, pos)
+    if start < 0:
+        return None
+    return name, start, start + len(name)
+
+
+def _skip_aux_backward(lower: str, pos: int, rules: _NameRules) -> int:
+    """Move `pos` back over auxiliaries ("has", "a", "hat") and spaces."""
+    changed = True
+    while changed:
+        changed = False
+        while pos > 0 and lower[pos - 1] == " ":
+            pos -= 1
+        for aux in rules.aux:
+            if (
+                aux
+                and lower.endswith(aux, 0, pos)
+                and (pos - len(aux) == 0 or not lower[pos - len(aux) - 1].isalnum())
+            ):
+                pos -= len(aux)
+                changed = True
+                break
+    return pos
+
+
+def find_entities(
+    norm: str,
+    lower: str,
+    lex: Lexicon,
+    hits: list[CueHit],
+    money_spans: list[tuple[int, int]],
+) -> tuple[list[OrgMention], list[PersonMention]]:
+    """Organisations (known and pattern-found) and people in `norm`, in text order.
+
+    `norm` is the analysed text with apostrophes and spaces normalised (same offsets),
+    `lower` its lower-cased copy, `hits` the lexicon cue hits, `money_spans` the
+    spans of money amounts (used to accept "X raises $20 million" subjects).
+    """
+    gaz = gazetteer()
+    orgs: list[OrgMention] = []
+    people: list[PersonMention] = []
+    taken: list[tuple[int, int]] = []
+    for start, end, kind, name in gaz.find(norm):
+        surface = norm[start:end]
+        if kind == "person":
+            people.append(PersonMention(name, surface, start, end))
+        else:
+            entry = gaz.orgs[name]
+            orgs.append(OrgMention(name, surface, start, end, True, entry.wikidata, entry.kind))
+        taken.append((start, end))
+
+    rules = _name_rules(lex)
+    candidates: list[tuple[str, int, int]] = []
+    money_starts = [s for s, _ in money_spans]
+    for hit in hits:
+        cat = hit.category
+        if cat == "co_before":
+            pos = hit.end
+            # "la compañía de teleoperaciones Konecta": skip up to two linking words.
+            res = _read_forward(norm, pos, rules)
+            if res is None:
+                m = re.match(
+                    r"(?: (?:de|d'|of|du|des|del|von|der|di)(?: |(?<=')))?[ ]?[a-zà-ÿ-]+ ",
+                    lower[pos:],
+                )
+                if m and m.end() < 40:
+                    res = _read_forward(norm, pos + m.end(), rules)
+            if res is not None:
+                candidates.append(res)
+        elif cat == "co_after":
+            res = _read_backward(norm, hit.start, rules)
+            if res is not None:
+                candidates.append(res)
+        elif cat in SUBJECT_CATEGORIES:
+            if cat == "raise":
+                # Only with an amount or a funding word after the verb in the sentence.
+                stop = _sentence_end(norm, hit.end)
+                has_money = any(hit.end <= s < stop for s in money_starts)
+                has_funding = any(
+                    h.category == "funding" and hit.end <= h.start < stop for h in hits
+                )
+                if not (has_money or has_funding):
+                    continue
+            pos = _skip_aux_backward(lower, hit.start, rules)
+            res = _read_backward(norm, pos, rules)
+            if res is not None:
+                candidates.append(res)
+    if rules.suffix_re is not None:
+        for m in rules.suffix_re.finditer(norm):
+            name = _clean_name(m.group(1).split(" "), rules)
+            if name:
+                s = norm.find(name, m.start(1), m.end(1) + 1)
+                if s >= 0:
+                    candidates.append((name, s, s + len(name)))
+
+    known_names = {o.name for o in orgs} | {p.name for p in people}
+    for name, start, end in candidates:
+        if any(start < e and s < end for s, e in taken):
+            continue
+        if name in known_names or name in gaz.aliases:
+            continue
+        if any(name in p.name.split(" ") for p in people):
+            continue
+        orgs.append(OrgMention(name, name, start, end, False, None, "company"))
+        taken.append((start, end))
+        # Later bare mentions of the same name.
+        for m in re.finditer(rf"(?<![\w]){re.escape(name)}(?![\w])", norm):
+            if not any(m.start() < e and s < m.end() for s, e in taken):
+                orgs.append(OrgMention(name, name, m.start(), m.end(), False, None, "company"))
+                taken.append((m.start(), m.end()))
+    orgs.sort(key=lambda o: o.start)
+    return orgs, people
+
+
+_SENT_END = re.compile(r"[.!?\n](?:\s|$)")
+
+
+def _sentence_end(text: str, pos: int) -> int:
+    m = _SENT_END.search(text, pos)
+    return m.start() if m else len(text)

@@ -1,0 +1,479 @@
+"""Deals and layoffs: who invests in whom and how much, who cuts how many jobs.
+
+Rules work per sentence on lexicon cue hits, organisation mentions and the amounts
+and headcounts of `numbers`:
+
+- Investor-subject words ("invests", "investit", "investiert", "invierte", "backs"):
+  the investor is the organisation before the word, the target the first one after a
+  target preposition ("in", "dans", "bei", "en"). A name glued to a noun of investment
+  ("xAI investment", "OpenAI-Investition") is the target; with a possessive
+  ("Meta's investment") it is the investor.
+- Raiser-subject words ("raises", "lève", "sammelt", "capta", "funding round"): the
+  target is the organisation before the word, investors follow "led by", "mené par",
+  "angeführt von", "liderada por", ...
+- The amount is the nearest money in the sentence that is not a valuation.
+- Stage from the sentence's cues (denied > talks > completed > announced); background
+  when the clause has a past-time cue ("already", "déjà", "bereits", "ya"), a
+  pluperfect, or a year well before the publication date.
+- Layoffs: a word that alone means job cuts, or a cutting verb with a job noun or a
+  headcount; negated or short-time-work clauses do not count.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from newsradar.nlp.entities import OrgMention
+from newsradar.nlp.lexicon import CueHit, Lexicon, words_regex
+from newsradar.nlp.text import Span, split_clauses
+
+INVEST_SUBJECT = frozenset({"invest", "invest_noun", "back"})
+RAISE_SUBJECT = frozenset({"raise", "funding"})
+DEAL_CATEGORIES = INVEST_SUBJECT | RAISE_SUBJECT
+#: Organisation kinds never taken as investor, target or employer.
+PASSIVE_KINDS = frozenset({"media"})
+_YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
+_AI_NAME = re.compile(r"(?:\bAI\b|\.ai\b|\bIA\b|\bKI\b|Intelligence|Mind\b)")
+_POSSESSIVE = re.compile(r"^(?:'s?|s)?\s*$")
+_JOINER = re.compile(r"^(?:\s*(?:,|and|et|und|y|e|en|&|as well as|sowie|ainsi que)\s*)+$")
+
+
+@dataclass(slots=True)
+class AmountRef:
+    """A money amount as the extraction sees it."""
+
+    value: float
+    currency: str
+    value_usd: float | None
+    start: int
+    end: int
+
+
+@dataclass(slots=True)
+class CountRef:
+    """A headcount or a workforce share."""
+
+    value: int | None
+    percent: float | None
+    start: int
+    end: int
+
+
+@dataclass(slots=True)
+class DealFound:
+    """A deal before it becomes a `schema.Deal`."""
+
+    investor: str | None
+    target: str | None
+    co_investors: list[str]
+    amount: AmountRef | None
+    stage: str | None
+    background: bool
+    evidence: tuple[int, int]
+    ai: bool
+    explicit_investor: bool = False
+
+
+@dataclass(slots=True)
+class LayoffFound:
+    """A layoff before it becomes a `schema.Layoff`."""
+
+    company: str | None
+    headcount: int | None
+    percent: float | None
+    background: bool
+    evidence: tuple[int, int]
+
+
+@dataclass(slots=True)
+class Context:
+    """Everything the extraction rules look at for one text."""
+
+    norm: str
+    lower: str
+    lex: Lexicon
+    lang: str
+    hits: list[CueHit]
+    orgs: list[OrgMention]
+    money: list[AmountRef]
+    counts: list[CountRef]
+    sentences: list[Span]
+    published_year: int | None
+    ai_sentences: set[int] = field(default_factory=set)
+
+
+def _in(span: Span, start: int, end: int | None = None) -> bool:
+    return span.start <= start and (end if end is not None else start) <= span.end
+
+
+def _clause_of(clauses: list[Span], pos: int) -> Span:
+    for c in clauses:
+        if c.start <= pos < c.end:
+            return c
+    return clauses[-1]
+
+
+def _cats(hits: list[CueHit], span: Span) -> dict[str, list[CueHit]]:
+    out: dict[str, list[CueHit]] = {}
+    for h in hits:
+        if span.start <= h.start and h.end <= span.end:
+            out.setdefault(h.category, []).append(h)
+    return out
+
+
+def _is_ai_org(org: OrgMention) -> bool:
+    return org.kind == "ai_lab" or bool(_AI_NAME.search(org.name))
+
+
+def _usable(org: OrgMention) -> bool:
+    return org.kind not in PASSIVE_KINDS
+
+
+def _year_marks_past(ctx: Context, clause: Span) -> bool:
+    """A year in the clause well before the publication year marks a recalled event."""
+    if ctx.published_year is None:
+        return False
+    for m in _YEAR.finditer(ctx.norm, clause.start, clause.end):
+        if int(m.group(1)) <= ctx.published_year - 2:
+            return True
+    return False
+
+
+def _has_before(hits: list[CueHit] | None, pos: int, window: int) -> bool:
+    return any(pos - window <= h.start < pos or h.start <= pos < h.end for h in hits or ())
+
+
+class _Sentence:
+    """Per-sentence view: organisations, amounts, counts, cues, clauses."""
+
+    def __init__(self, ctx: Context, idx: int, span: Span) -> None:
+        self.idx = idx
+        self.span = span
+        self.orgs = [o for o in ctx.orgs if _in(span, o.start, o.end) and _usable(o)]
+        self.money = [m for m in ctx.money if _in(span, m.start, m.end)]
+        self.counts = [c for c in ctx.counts if _in(span, c.start, c.end)]
+        self.cats = _cats(ctx.hits, span)
+        self.clauses = split_clauses(ctx.norm, span)
+
+
+def _valuation(ctx: Context, s: _Sentence, amount: AmountRef) -> bool:
+    """True when a valuation cue sits right before or after the amount."""
+    for h in s.cats.get("valuation", ()):
+        if amount.start - 45 <= h.start <= amount.start or 0 <= h.start - amount.end <= 25:
+            between = ctx.lower[min(h.end, amount.end) : max(h.start, amount.start)]
+            if "," not in between or len(between) < 6:
+                return True
+    return False
+
+
+def _pick_amount(
+    ctx: Context, s: _Sentence, cue: CueHit, target: OrgMention | None
+) -> AmountRef | None:
+    """The money of this deal: nearest non-valuation amount, preferring after the cue."""
+    cands = [m for m in s.money if not _valuation(ctx, s, m)]
+    if not cands:
+        return None
+    after = [m for m in cands if m.start >= cue.start]
+    before = [m for m in cands if m.end <= cue.start and cue.start - m.end < 60]
+    if after and (not before or after[0].start - cue.end <= cue.start - before[-1].end + 20):
+        return after[0]
+    if before:
+        return before[-1]
+    return cands[0]
+
+
+def _investors_after(ctx: Context, s: _Sentence, cue_end: int) -> list[OrgMention]:
+    """Organisations named right after "led by" / "mené par" / ..., with co-investors."""
+    found: list[OrgMention] = []
+    for h in s.cats.get("investor_after", ()):
+        if h.start < cue_end - 1:
+            continue
+        after = [o for o in s.orgs if o.start >= h.end and o.start - h.end <= 40]
+        if not after:
+            continue
+        first = after[0]
+        gap = ctx.lower[h.end : first.start]
+        if len(gap.split()) > 3:
+            continue
+        found.append(first)
+        last = first
+        for o in s.orgs:
+            if o.start <= last.start:
+                continue
+            if _JOINER.match(ctx.lower[last.end : o.start]):
+                found.append(o)
+                last = o
+            else:
+                break
+        break
+    return found
+
+
+def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
+    """Investor, target, amount, stage and background around one investment cue."""
+    clause = _clause_of(s.clauses, cue.start)
+    if _has_before(s.cats.get("negation"), cue.start, 25) and not s.cats.get("denied"):
+        return None
+    before = [o for o in s.orgs if o.end <= cue.start]
+    after = [o for o in s.orgs if o.start >= cue.end]
+    investor: OrgMention | None = None
+    target: OrgMention | None = None
+    explicit: list[OrgMention] = _investors_after(ctx, s, cue.end)
+    cat = cue.category
+    if cat in INVEST_SUBJECT:
+        if before:
+            near = before[-1]
+            gap = ctx.norm[near.end : cue.start]
+            if cat == "invest_noun" and gap.strip(" -") == "" and "'" not in gap:
+                target = near  # "xAI investment", "OpenAI-Investition"
+                investor = before[-2] if len(before) > 1 else None
+            else:
+                investor = near
+        if target is None:
+            prep = words_regex(ctx.lang, "target_prep")
+            for o in after:
+                between = ctx.lower[cue.end : o.start]
+                if cat == "back" and len(between.split()) <= 3:
+                    target = o
+                    break
+                if len(between) <= 90 and prep.search(between):
+                    target = o
+                    break
+        if explicit:
+            if investor is not None and target is None:
+                target = investor
+            investor = explicit[0]
+    else:
+        if before:
+            target = before[-1]
+        elif after and not explicit:
+            target = after[0]
+        investor = explicit[0] if explicit else None
+        if target is not None and target.kind == "investor":
+            return None  # a fund raising its own money
+        clause_cats = _cats(ctx.hits, clause)
+        if clause_cats.get("fund") and cat == "raise":
+            return None
+    if target is not None and investor is not None and target.name == investor.name:
+        investor = None
+    if target is None and investor is not None:
+        # Last resort: another organisation of the same clause ("X lays off staff
+        # following Meta's investment", "X gets Intel backing").
+        local = [o for o in s.orgs if _in(clause, o.start, o.end) and o.name != investor.name]
+        others = [o for o in local if o.start > investor.end] or local
+        ai_others = [o for o in others if _is_ai_org(o)]
+        target = (ai_others or others or [None])[0]
+    if target is None and investor is None:
+        return None
+    amount = _pick_amount(ctx, s, cue, target)
+    stage = _stage(ctx, s, clause, cue)
+    background = _background(ctx, s, clause, cue)
+    ai = (target is not None and _is_ai_org(target)) or s.idx in ctx.ai_sentences
+    co = [o.name for o in explicit[1:] if investor is None or o.name != investor.name]
+    return DealFound(
+        investor=investor.name if investor else None,
+        target=target.name if target else None,
+        co_investors=co,
+        amount=amount,
+        stage=stage,
+        background=background,
+        evidence=(cue.start, cue.end),
+        ai=ai,
+        explicit_investor=bool(explicit),
+    )
+
+
+def _stage(ctx: Context, s: _Sentence, clause: Span, cue: CueHit) -> str | None:
+    cats = s.cats
+    if cats.get("denied"):
+        return "denied"
+    clause_cats = _cats(ctx.hits, clause)
+    if cats.get("talks") and not clause_cats.get("completed"):
+        return "talks"
+    if clause_cats.get("completed") or cats.get("completed"):
+        return "completed"
+    if cats.get("announced"):
+        return "announced"
+    return None
+
+
+def _background(ctx: Context, s: _Sentence, clause: Span, cue: CueHit) -> bool:
+    clause_cats = _cats(ctx.hits, clause)
+    if clause_cats.get("past"):
+        return True
+    return _year_marks_past(ctx, clause)
+
+
+def extract_deals(ctx: Context) -> list[DealFound]:
+    """All deals of the text, merged per (investor, target, background)."""
+    found: list[DealFound] = []
+    for idx, span in enumerate(ctx.sentences):
+        s: _Sentence | None = None
+        for h in ctx.hits:
+            if h.category not in DEAL_CATEGORIES or not _in(span, h.start, h.end):
+                continue
+            s = s or _Sentence(ctx, idx, span)
+            if not s.orgs:
+                break
+            deal = _deal_for_cue(ctx, s, h)
+            if deal is not None:
+                found.append(deal)
+        if s is None and any(
+            h.category == "investor_after" and _in(span, h.start, h.end) for h in ctx.hits
+        ):
+            s = _Sentence(ctx, idx, span)
+            inv = _investors_after(ctx, s, span.start)
+            if inv:
+                found.append(
+                    DealFound(
+                        inv[0].name,
+                        None,
+                        [o.name for o in inv[1:]],
+                        None,
+                        None,
+                        _background(
+                            ctx, s, _clause_of(s.clauses, inv[0].start), s.cats["investor_after"][0]
+                        ),
+                        (inv[0].start, inv[0].end),
+                        False,
+                        explicit_investor=True,
+                    )
+                )
+    return _merge_deals(found)
+
+
+def _precision(value: float) -> int:
+    digits = f"{value:.6g}".replace(".", "").rstrip("0")
+    return len(digits)
+
+
+def _better_amount(a: AmountRef | None, b: AmountRef | None) -> AmountRef | None:
+    """Keep the first amount, unless the other is the same figure said more precisely."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    ua, ub = a.value_usd or 0.0, b.value_usd or 0.0
+    if ua and ub and abs(ua - ub) <= 0.1 * max(ua, ub):
+        pa, pb = _precision(ua), _precision(ub)
+        if pb > pa:
+            return b
+    return a
+
+
+def _merge_deals(found: list[DealFound]) -> list[DealFound]:
+    merged: list[DealFound] = []
+    for d in found:
+        for i, m in enumerate(merged):
+            if m.background != d.background:
+                continue
+            same_target = d.target is not None and m.target == d.target
+            fills_investor = same_target and (
+                m.investor is None or d.investor is None or m.investor == d.investor
+            )
+            if fills_investor:
+                investor = m.investor
+                if d.investor and (
+                    investor is None or (d.explicit_investor and not m.explicit_investor)
+                ):
+                    investor = d.investor
+                co = list(dict.fromkeys([*m.co_investors, *d.co_investors]))
+                co = [c for c in co if c != investor]
+                merged[i] = replace(
+                    m,
+                    investor=investor,
+                    co_investors=co,
+                    amount=_better_amount(m.amount, d.amount),
+                    stage=m.stage or d.stage,
+                    ai=m.ai or d.ai,
+                    explicit_investor=m.explicit_investor or d.explicit_investor,
+                )
+                break
+        else:
+            merged.append(d)
+    # Investor-only fragments complete a single target-only deal.
+    partial = [d for d in merged if d.target is None]
+    complete = [d for d in merged if d.target is not None]
+    for p in sorted(partial, key=lambda d: not d.explicit_investor):
+        if p.background:
+            continue
+        open_deals = [i for i, d in enumerate(complete) if d.investor is None and not d.background]
+        if len(open_deals) == 1:
+            i = open_deals[0]
+            complete[i] = replace(
+                complete[i],
+                investor=p.investor,
+                co_investors=p.co_investors or complete[i].co_investors,
+            )
+    return complete
+
+
+def _layoff_cue_spans(ctx: Context, s: _Sentence) -> list[tuple[int, int]]:
+    """Spans that announce job cuts in this sentence."""
+    spans = [(h.start, h.end) for h in s.cats.get("layoff", ())]
+    jobs = s.cats.get("job", ())
+    for c in s.cats.get("cut", ()):
+        near_job = any(abs(j.start - c.start) <= 60 for j in jobs)
+        near_count = any(abs(n.start - c.start) <= 60 for n in s.counts)
+        if near_job or near_count:
+            spans.append((c.start, c.end))
+    return sorted(spans)
+
+
+def extract_layoffs(ctx: Context, main_org: str | None) -> list[LayoffFound]:
+    """Job cuts of the text, one per (company, headcount)."""
+    found: list[LayoffFound] = []
+    for idx, span in enumerate(ctx.sentences):
+        if not any(h.category in ("layoff", "cut") and _in(span, h.start, h.end) for h in ctx.hits):
+            continue
+        s = _Sentence(ctx, idx, span)
+        for start, end in _layoff_cue_spans(ctx, s)[:1] or []:
+            clause = _clause_of(s.clauses, start)
+            clause_cats = _cats(ctx.hits, clause)
+            if clause_cats.get("layoff_exclude"):
+                continue
+            if _has_before(s.cats.get("negation"), start, 30):
+                continue
+            before = [o for o in s.orgs if o.end <= start]
+            after = [o for o in s.orgs if o.start >= end]
+            company = before[-1] if before else (after[0] if after else None)
+            company_name = company.name if company else None
+            if company_name is None and main_org is not None:
+                company_name = main_org
+            counts = [c for c in s.counts if c.value is not None]
+            pcts = [c for c in s.counts if c.percent is not None]
+            headcount = None
+            if counts:
+                near = min(counts, key=lambda c: (abs(c.start - start) > 80, c.start))
+                headcount = near.value
+            percent = pcts[0].percent if pcts else None
+            background = bool(clause_cats.get("past")) or _year_marks_past(ctx, clause)
+            found.append(LayoffFound(company_name, headcount, percent, background, (start, end)))
+    return _merge_layoffs(found)
+
+
+def _merge_layoffs(found: list[LayoffFound]) -> list[LayoffFound]:
+    out: list[LayoffFound] = []
+    for lay in found:
+        for i, m in enumerate(out):
+            if (
+                m.company == lay.company
+                and m.background == lay.background
+                and (m.headcount is None or lay.headcount is None or m.headcount == lay.headcount)
+            ):
+                out[i] = replace(
+                    m,
+                    headcount=m.headcount if m.headcount is not None else lay.headcount,
+                    percent=m.percent if m.percent is not None else lay.percent,
+                )
+                break
+        else:
+            out.append(lay)
+    return out
+
+
+def as_dict(obj: Any) -> dict[str, Any]:  # pragma: no cover - debugging aid
+    """A plain dict of a dataclass, for debugging."""
+    return {k: getattr(obj, k) for k in obj.__slots__}

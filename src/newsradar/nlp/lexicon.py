@@ -1,0 +1,191 @@
+"""Per-language cue lexicons (data/lexicon/<lang>.yaml), compiled once per process.
+
+A lexicon lists the words of investing and cutting jobs, stage and past-time cues,
+company cues and function words of one language. `cue_matcher(lang)` compiles the cue
+phrases into one Aho-Corasick automaton matched on lower-cased text; phrase syntax:
+a trailing "*" drops the right word boundary, a leading "*" the left one.
+Languages without a file fall back to the union of all files.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import ahocorasick
+import yaml
+
+LEXICON_DIR = Path(__file__).resolve().parent / "data" / "lexicon"
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """The data of one language (or the union of several)."""
+
+    language: str
+    stopwords: frozenset[str]
+    abbreviations: frozenset[str]
+    months: tuple[str, ...]
+    cues: dict[str, tuple[str, ...]]
+    company: dict[str, tuple[str, ...]]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CueHit:
+    """One cue phrase found in the text: its category and span."""
+
+    category: str
+    phrase: str
+    start: int
+    end: int
+
+
+@cache
+def available_languages() -> tuple[str, ...]:
+    """ISO 639-1 codes that have a lexicon file, sorted."""
+    names = [p.name for p in LEXICON_DIR.glob("*.yaml")]
+    return tuple(sorted(n.removesuffix(".yaml") for n in names))
+
+
+def _as_tuple(value: Any) -> tuple[str, ...]:
+    if not value:
+        return ()
+    return tuple(str(v) for v in value)
+
+
+def _from_dict(lang: str, data: dict[str, Any]) -> Lexicon:
+    cues = {k: _as_tuple(v) for k, v in (data.get("cues") or {}).items()}
+    company = {k: _as_tuple(v) for k, v in (data.get("company") or {}).items()}
+    known = {"language", "stopwords", "abbreviations", "months", "cues", "company"}
+    return Lexicon(
+        language=lang,
+        stopwords=frozenset(str(w).lower() for w in data.get("stopwords") or ()),
+        abbreviations=frozenset(str(w).lower() for w in data.get("abbreviations") or ()),
+        months=_as_tuple(data.get("months")),
+        cues=cues,
+        company=company,
+        extra={k: v for k, v in data.items() if k not in known},
+    )
+
+
+@cache
+def _load_file(lang: str) -> Lexicon:
+    text = (LEXICON_DIR / f"{lang}.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text) or {}
+    return _from_dict(lang, data)
+
+
+def _merge(lang: str, parts: list[Lexicon]) -> Lexicon:
+    cues: dict[str, list[str]] = {}
+    company: dict[str, list[str]] = {}
+    for part in parts:
+        for k, v in part.cues.items():
+            cues.setdefault(k, []).extend(v)
+        for k, v in part.company.items():
+            company.setdefault(k, []).extend(v)
+    return Lexicon(
+        language=lang,
+        stopwords=frozenset().union(*(p.stopwords for p in parts)),
+        abbreviations=frozenset().union(*(p.abbreviations for p in parts)),
+        months=tuple(m for p in parts for m in p.months),
+        cues={k: tuple(dict.fromkeys(v)) for k, v in cues.items()},
+        company={k: tuple(dict.fromkeys(v)) for k, v in company.items()},
+    )
+
+
+@cache
+def lexicon(lang: str) -> Lexicon:
+    """The lexicon of `lang`; a language without a file gets the union of all files.
+
+    A language with a small file of its own (nl, it) is merged with English, so that
+    English cues common in business news ("startup", "AI") still fire.
+    """
+    langs = available_languages()
+    if lang in langs:
+        own = _load_file(lang)
+        if lang in {"en", "fr", "de", "es"}:
+            return own
+        return _merge(lang, [own, _load_file("en")])
+    return _merge(lang, [_load_file(code) for code in langs])
+
+
+def _normalise_phrase(phrase: str) -> tuple[str, bool, bool]:
+    core = phrase.strip("*").lower().replace("’", "'")
+    left_free = phrase.startswith("*") or (bool(core) and not core[0].isalnum())
+    right_free = (phrase.endswith("*") and len(phrase) > 1) or (
+        bool(core) and not core[-1].isalnum()
+    )
+    return core, left_free, right_free
+
+
+class CueMatcher:
+    """Finds cue phrases of one lexicon in lower-cased, normalised text."""
+
+    __slots__ = ("_automaton", "categories", "lang")
+
+    def __init__(self, lex: Lexicon, skip: frozenset[str] = frozenset()) -> None:
+        self.lang = lex.language
+        entries: dict[str, list[tuple[str, str, bool, bool]]] = {}
+        categories = dict(lex.cues)
+        categories["co_before"] = lex.company.get("before", ())
+        categories["co_after"] = lex.company.get("after", ())
+        for category, phrases in categories.items():
+            if category in skip:
+                continue
+            for phrase in phrases:
+                core, left_free, right_free = _normalise_phrase(phrase)
+                if not core:
+                    continue
+                entries.setdefault(core, []).append((category, phrase, left_free, right_free))
+        automaton = ahocorasick.Automaton()
+        for core, values in entries.items():
+            automaton.add_word(core, (len(core), tuple(values)))
+        if entries:
+            automaton.make_automaton()
+        self._automaton = automaton if entries else None
+        self.categories = frozenset(c for vs in entries.values() for c, *_ in vs)
+
+    def find(self, lower: str) -> list[CueHit]:
+        """All cue hits in `lower` (already lower-cased and normalised), in text order."""
+        if self._automaton is None:
+            return []
+        hits: list[CueHit] = []
+        n = len(lower)
+        for end_idx, (length, values) in self._automaton.iter(lower):
+            start = end_idx - length + 1
+            end = end_idx + 1
+            left_ok = start == 0 or not lower[start - 1].isalnum()
+            right_ok = end == n or not lower[end].isalnum()
+            for category, phrase, left_free, right_free in values:
+                if (left_ok or left_free) and (right_ok or right_free):
+                    hits.append(CueHit(category, phrase, start, end))
+        hits.sort(key=lambda h: (h.start, -h.end))
+        return hits
+
+
+# Categories matched by a regex of their own rather than the automaton.
+_REGEX_CATEGORIES = frozenset({"target_prep"})
+
+
+@cache
+def cue_matcher(lang: str) -> CueMatcher:
+    """The compiled cue matcher of `lang` (built once per process)."""
+    return CueMatcher(lexicon(lang), skip=_REGEX_CATEGORIES)
+
+
+@cache
+def words_regex(lang: str, category: str) -> re.Pattern[str]:
+    """A regex matching any phrase of `category` as whole words, on lower-cased text."""
+    phrases = sorted(
+        {_normalise_phrase(p)[0] for p in lexicon(lang).cues.get(category, ())},
+        key=len,
+        reverse=True,
+    )
+    if not phrases:
+        return re.compile(r"(?!x)x")
+    body = "|".join(re.escape(p) for p in phrases)
+    return re.compile(rf"(?<!\w)(?:{body})(?!\w)")

@@ -1,0 +1,91 @@
+"""Text helpers shared by the analysis: offset-preserving normalisation, sentences, clauses."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Same-length replacements: curly apostrophes and odd spaces become plain ones, so the
+# lexicon and gazetteer see one spelling while offsets stay those of the input text.
+_NORMALISE = str.maketrans(
+    {
+        "’": "'",
+        "‘": "'",
+        "ʼ": "'",
+        "\u00a0": " ",
+        "\u202f": " ",
+        "\u2009": " ",
+        "\t": " ",
+        "\r": " ",
+        "\n": " ",
+        "\u2028": " ",
+        "\u2029": " ",
+        "‐": "-",
+        "‑": "-",
+    }
+)
+
+
+def normalise(text: str) -> str:
+    """`text` with apostrophes, spaces and hyphens unified; same length and offsets."""
+    return text.translate(_NORMALISE)
+
+
+def lower_same_length(text: str) -> str:
+    """Lower-case `text`, keeping offsets (characters whose lower case is longer stay)."""
+    lower = text.lower()
+    if len(lower) == len(text):
+        return lower
+    return "".join(c if len(lc := c.lower()) != 1 else lc for c in text)
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A sentence or clause: [start, end) in the analysed text."""
+
+    start: int
+    end: int
+
+
+_SENT_BREAK = re.compile(r"[.!?…]+[\"'»”)]*\s+(?=[\"'«“(]?[A-ZÀ-ÖØ-Þ0-9¿¡])|[\n]+|[.!?]\s*$")
+_TOKEN_BEFORE = re.compile(r"([\w.]+)[.!?…]*[\"'»”)]*\s*$")
+
+
+def split_sentences(text: str, abbreviations: frozenset[str]) -> list[Span]:
+    """Sentence spans of `text` (the original, with its newline after the title).
+
+    A full stop after an abbreviation ("Corp.", "Mrd.") or a single capital ("J.")
+    does not end a sentence.
+    """
+    spans: list[Span] = []
+    start = 0
+    for m in _SENT_BREAK.finditer(text):
+        if m.group(0)[0] == ".":
+            tm = _TOKEN_BEFORE.search(text, max(0, m.start() - 30), m.start() + 1)
+            if tm:
+                token = tm.group(1).lower().rstrip(".")
+                if token in abbreviations or (len(token) == 1 and token.isalpha()):
+                    continue
+        end = m.end()
+        if text[start:end].strip():
+            spans.append(Span(start, end))
+        start = end
+    if text[start:].strip():
+        spans.append(Span(start, len(text)))
+    return spans
+
+
+_CLAUSE_BREAK = re.compile(r",\s|;\s|:\s|\s[–—-]\s|\(|\)|\s«|»\s|\"\s|\s\"")
+
+
+def split_clauses(text: str, sentence: Span) -> list[Span]:
+    """Clause spans inside `sentence`: cut at commas, semicolons, colons, dashes, brackets."""
+    spans: list[Span] = []
+    start = sentence.start
+    for m in _CLAUSE_BREAK.finditer(text, sentence.start, sentence.end):
+        if m.start() > start:
+            spans.append(Span(start, m.start()))
+        start = m.end()
+    if sentence.end > start:
+        spans.append(Span(start, sentence.end))
+    return spans or [sentence]
