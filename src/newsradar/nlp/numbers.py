@@ -1,0 +1,817 @@
+"""Money amounts, headcounts and percentages, read the way each language writes them.
+
+The grammar here is generic; every word lives in data/numbers/<lang>.yaml (number words,
+scale words, separators, currency words, worker nouns, ...) and data/numbers/common.yaml
+(currency signs and ISO codes shared by all languages). Adding a language is adding a file.
+
+How a text is read:
+
+1. The text is lower-cased (same offsets) and cut into *number tokens*: digits with the
+   language's separators plus any scale words ("2,5 Milliarden", "US$10.000 millones",
+   "$14.8B", "14 mil") or runs of number words ("diez mil millones", "zehntausend",
+   "half a billion"). Tokens are cached per text, so the three finders share the work.
+2. Each finder looks right before and after a token with small anchored regexes: a
+   currency sign, code or word makes money; a worker noun within a few words makes a
+   headcount; a percent sign or word makes a percentage, and a workforce noun after it
+   makes a headcount given as a percentage of staff.
+
+All regexes are compiled once per process (on first use of a language). Texts without a
+digit and without a number word cost two C-level regex scans.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from newsradar.errors import ConfigError
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+NUMBERS_DIR = DATA_DIR / "numbers"
+RATES_PATH = DATA_DIR / "rates.yaml"
+COMMON_FILE = "common.yaml"
+
+_SPACES = " \u00a0\u202f\u2009"  # space, no-break space, narrow no-break space, thin space
+_SP = f"[{_SPACES}]"
+_LETTER = r"[^\W\d_]"
+_END = rf"(?!{_LETTER})"  # no letter follows: the word ends here
+_YEAR_MIN, _YEAR_MAX = 1900, 2099
+
+
+@dataclass(frozen=True, slots=True)
+class MoneyMatch:
+    """An amount of money: value in `currency` units, and in USD when the rate is known."""
+
+    value: float
+    currency: str
+    value_usd: float | None
+    surface: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class HeadcountMatch:
+    """A number of workers ("10,000 jobs") or a share of the workforce ("5% of staff")."""
+
+    value: int | None
+    percent: float | None
+    surface: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class PercentMatch:
+    """A percentage ("15%", "13 %", "5 Prozent", "el 5 por ciento")."""
+
+    value: float
+    surface: str
+    start: int
+    end: int
+
+
+# --------------------------------------------------------------------------- rates
+
+
+def _load_rates() -> tuple[str, dict[str, float]]:
+    """Read rates.yaml: the valid-for date and USD per unit of each currency."""
+    path = str(RATES_PATH)
+    try:
+        data = yaml.safe_load(RATES_PATH.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(path, None, f"cannot read currency rates: {exc}") from exc
+    if not isinstance(data, dict) or "valid_for" not in data or "usd_per_unit" not in data:
+        raise ConfigError(path, None, "expected keys 'valid_for' and 'usd_per_unit'")
+    rates: dict[str, float] = {}
+    for code, rate in dict(data["usd_per_unit"]).items():
+        if not isinstance(rate, int | float) or rate <= 0:
+            raise ConfigError(
+                path, f"usd_per_unit.{code}", f"expected a positive number, got {rate!r}"
+            )
+        rates[str(code).upper()] = float(rate)
+    rates["USD"] = 1.0
+    return str(data["valid_for"]), rates
+
+
+RATES_DATE, _RATES = _load_rates()
+
+
+def to_usd(value: float, currency: str) -> float | None:
+    """`value` units of `currency` (ISO 4217) in USD, or None for an unknown currency."""
+    rate = _RATES.get(currency.upper())
+    return None if rate is None else value * rate
+
+
+# --------------------------------------------------------------------------- grammar
+
+
+def _trie_regex(entries: Mapping[str, str]) -> str:
+    """One regex for many literal words (word -> regex tail run after it), prefix-factored.
+
+    A trie keeps alternations short, and every branch starts with a literal character, so
+    `re` can skip quickly to the positions where one of the words can start.
+    """
+    root: dict[str, Any] = {}
+    for word, tail in entries.items():
+        node = root
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = tail
+
+    def build(node: dict[str, Any]) -> str:
+        alts = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if "" in node:  # the word may end here; longer words are tried first
+            alts.append(f"(?:{node['']})" if node[""] else "")
+        if len(alts) == 1:
+            return alts[0]
+        return "(?:" + "|".join(alts) + ")"
+
+    if not root:
+        return "(?!)"
+    return build(root)
+
+
+def _phrase(word: str) -> str:
+    """Lower-case a phrase and normalise its apostrophe (matched as ' or ’)."""
+    return word.lower().replace("’", "'")
+
+
+@dataclass(frozen=True, slots=True)
+class _Grammar:
+    """The compiled grammar of one language."""
+
+    lang: str
+    kinds: dict[str, tuple[str, float]]  # word -> (kind, value); kinds: num art frac scale join
+    suffixes: dict[str, float]  # letters glued to digits: "$200m", "10k"
+    group_chars: frozenset[str]
+    decimal_chars: frozenset[str]
+    digits_re: re.Pattern[str]
+    words_re: re.Pattern[str] | None
+    split_re: re.Pattern[str]
+    currencies: dict[str, str]  # lower-case sign/word/code -> ISO 4217
+    iso_codes: frozenset[str]
+    prefix_re: re.Pattern[str]
+    suffix_re: re.Pattern[str]
+    follow_re: re.Pattern[str]
+    count_re: re.Pattern[str]
+    partitive_re: re.Pattern[str]
+    year_marker_re: re.Pattern[str]
+    percent_re: re.Pattern[str]
+    workforce_re: re.Pattern[str]
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(str(path), None, f"cannot read number grammar: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(str(path), None, "expected a mapping at the top level")
+    return data
+
+
+@cache
+def available_languages() -> tuple[str, ...]:
+    """ISO 639-1 codes that have a number grammar file, sorted."""
+    names = (p.name.removesuffix(".yaml") for p in NUMBERS_DIR.glob("*.yaml"))
+    return tuple(sorted(n for n in names if n != COMMON_FILE.removesuffix(".yaml")))
+
+
+def _num_map(data: dict[str, Any], key: str, path: Path) -> dict[str, float]:
+    raw = data.get(key) or {}
+    if not isinstance(raw, dict):
+        raise ConfigError(str(path), key, "expected a mapping of word -> number")
+    out: dict[str, float] = {}
+    for word, value in raw.items():
+        if not isinstance(value, int | float):
+            raise ConfigError(str(path), f"{key}.{word}", f"expected a number, got {value!r}")
+        out[_phrase(str(word))] = float(value)
+    return out
+
+
+def _str_list(data: dict[str, Any], key: str, path: Path) -> list[str]:
+    raw = data.get(key) or []
+    if not isinstance(raw, list):
+        raise ConfigError(str(path), key, "expected a list of words")
+    return [_phrase(str(w)) for w in raw]
+
+
+def _str_map(data: dict[str, Any], key: str, path: Path) -> dict[str, str]:
+    raw = data.get(key) or {}
+    if not isinstance(raw, dict):
+        raise ConfigError(str(path), key, "expected a mapping of word -> ISO code")
+    return {_phrase(str(k)): str(v).upper() for k, v in raw.items()}
+
+
+def _phrase_regex(phrases: Iterable[str], tail: str = "") -> str:
+    """Alternation of phrases (longest first) tolerant of space kinds and apostrophes."""
+    alts = []
+    for p in sorted(set(phrases), key=len, reverse=True):
+        esc = re.escape(p)
+        esc = esc.replace(r"\ ", f"{_SP}+").replace("'", "['’]")
+        alts.append(esc)
+    if not alts:
+        return "(?!)"
+    return "(?:" + "|".join(alts) + ")" + tail
+
+
+@cache
+def _grammar(lang: str) -> _Grammar:
+    """Compile the grammar of `lang` (once per process)."""
+    path = NUMBERS_DIR / f"{lang}.yaml"
+    data = _read_yaml(path)
+    common_path = NUMBERS_DIR / COMMON_FILE
+    common = _read_yaml(common_path)
+
+    numbers = _num_map(data, "number_words", path)
+    scales = _num_map(data, "scales", path)
+    abbreviations = _num_map(data, "scale_abbreviations", path)
+    suffixes = _num_map(data, "scale_suffixes", path)
+    fractions = _num_map(data, "fractions", path)
+    articles = _str_list(data, "articles", path)
+    standalone = _str_list(data, "standalone_scales", path)
+    joiners = _str_list(data, "joiners", path)
+    compound = bool(data.get("compound_numbers", False))
+    for word in standalone:
+        if word not in scales:
+            raise ConfigError(str(path), "standalone_scales", f"{word!r} is not in scales")
+
+    kinds: dict[str, tuple[str, float]] = {}
+    for w, v in numbers.items():
+        kinds[w] = ("num", v)
+    for w, v in {**abbreviations, **scales}.items():
+        kinds[w] = ("scale", v)
+    for w, v in fractions.items():
+        kinds[w] = ("frac", v)
+    for w in articles:
+        kinds.setdefault(w, ("art", 1.0))
+    for w in joiners:
+        kinds[w] = ("join", 0.0)
+
+    seps = data.get("separators") or {}
+    group_chars = frozenset(str(c) for c in seps.get("group", [","]))
+    decimal_chars = frozenset(str(c) for c in seps.get("decimal", ["."]))
+    group_class = "".join(sorted(group_chars | {".", ","}))
+    group_class = re.escape(group_class).replace(" ", _SPACES)
+
+    # Scale words after digits: "10 billion", "2,5 Mrd.", "$1.5bn", "500-Millionen", "14 mil".
+    after_digits = {**scales, **abbreviations}
+    word_scales = {w for w in after_digits if not w.endswith(".")}
+    dotted = {w for w in after_digits if w.endswith(".")}
+    scale_alt = _trie_regex({**{w: _END for w in word_scales}, **{w: "" for w in dotted}})
+    suffix_alt = _trie_regex({w: _END for w in suffixes})
+    sign_chars = "".join(
+        sorted({str(s)[-1] for s in (common.get("signs") or {}) if not str(s)[-1].isalpha()})
+    )
+    scale_seq = (
+        rf"(?:(?:[{_SPACES}\-]?{scale_alt})+"
+        rf"|{suffix_alt}"
+        rf"|{_SP}{suffix_alt}(?={_SP}?[{re.escape(sign_chars)}]))"
+    )
+    digits_re = re.compile(
+        rf"[0-9](?:[0-9]{{0,2}}(?:[{group_class}][0-9]{{3}})+(?![0-9])(?:[.,][0-9]+)?"
+        rf"|[0-9]*(?:[.,][0-9]+)?)(?![0-9])(?P<scale>{scale_seq})?"
+    )
+
+    # Runs of number words: "ten thousand", "diez mil millones", "zehntausend", "half a billion".
+    big = {**dict.fromkeys(scales, ""), **dict.fromkeys(fractions, "")}
+    big_alt = _trie_regex(big)
+    glue = _phrase_regex(joiners) + "?" if compound else None
+    art_tail = rf"(?=(?:[{_SPACES}\-]+)?{big_alt})" if compound else rf"(?=[{_SPACES}\-]+{big_alt})"
+    start_entries: dict[str, str] = {w: "" for w in numbers}
+    start_entries.update({w: "" for w in fractions})
+    start_entries.update({w: "" for w in standalone})
+    tok_entries: dict[str, str] = {w: "" for w in numbers}
+    tok_entries.update({w: "" for w in fractions})
+    tok_entries.update({w: "" for w in scales})
+    for a in articles:
+        start_entries.setdefault(a, art_tail)
+        tok_entries.setdefault(a, art_tail)
+    start_alt = _trie_regex(start_entries)
+    tok_alt = _trie_regex(tok_entries)
+    join_sep = rf"[{_SPACES}\-]+(?:{_phrase_regex(joiners)}[{_SPACES}\-]+)?"
+    if compound:
+        first = rf"{start_alt}(?:{glue}{tok_alt})*{_END}"
+        later = rf"{tok_alt}(?:{glue}{tok_alt})*{_END}"
+    else:
+        first = rf"{start_alt}{_END}"
+        later = rf"{tok_alt}{_END}"
+    words_re = re.compile(rf"{first}(?:{join_sep}{later})*") if start_entries else None
+    all_words = sorted(kinds, key=len, reverse=True)
+    split_re = re.compile("|".join(re.escape(w) for w in all_words) or "(?!)")
+
+    # Currencies: signs and ISO codes from common.yaml, words from the language file.
+    signs = _str_map(common, "signs", common_path)
+    prefix_signs = _str_map(common, "prefix_signs", common_path)
+    iso_raw = common.get("iso_codes") or []
+    iso_codes = frozenset(str(c).upper() for c in iso_raw)
+    iso_alias = {k.upper(): v for k, v in _str_map(common, "iso_aliases", common_path).items()}
+    words_cur = _str_map(data, "currencies", path)
+    currencies: dict[str, str] = {}
+    currencies.update({c.lower(): c for c in iso_codes})
+    currencies.update({k.lower(): v for k, v in iso_alias.items()})
+    currencies.update(signs)
+    currencies.update(prefix_signs)
+    currencies.update(words_cur)
+    iso_all = iso_codes | frozenset(iso_alias)
+    before = list(signs) + list(prefix_signs) + [c.lower() for c in iso_all]
+    prefix_re = re.compile(_phrase_regex(before) + rf"{_SP}?$")
+    after = list(signs) + [c.lower() for c in iso_all] + list(words_cur)
+    cur_join = _str_list(data, "currency_joiners", path)
+    join_alts = [j for j in cur_join if j.endswith("'")]
+    join_words = [j for j in cur_join if not j.endswith("'")]
+    cur_join_re = ""
+    if cur_join:
+        parts = []
+        if join_words:
+            parts.append(_phrase_regex(join_words) + f"{_SP}+")
+        if join_alts:
+            parts.append(_phrase_regex(join_alts) + f"{_SP}*")
+        cur_join_re = "(?:" + "|".join(parts) + ")?"
+    suffix_re = re.compile(rf"{_SP}*-?{cur_join_re}(?P<cur>{_phrase_regex(after)}){_END}")
+    followers = _str_list(data, "money_followers", path)
+    follow_re = re.compile(rf"{_SP}*[,;:)]|{_SP}+{_phrase_regex(followers)}{_END}")
+
+    # Headcounts: a number, up to four words, a worker noun.
+    workers = _str_list(data, "worker_nouns", path)
+    workforce = _str_list(data, "workforce_nouns", path)
+    pct_words = _str_list(data, "percent_words", path)
+    stop = set(_str_list(data, "gap_stopwords", path)) | set(pct_words)
+    stop |= {w for w in words_cur if " " not in w}
+    compound_nouns = bool(data.get("compound_nouns", False))
+    noun_prefix = f"{_LETTER}*?" if compound_nouns else ""
+    worker_alt = noun_prefix + _phrase_regex(workers) + _END
+    gap_sep = rf"[{_SPACES}'’\-]+"
+    stop_alt = _phrase_regex(stop) + _END
+    count_re = re.compile(
+        rf"(?P<gap>(?:{gap_sep}(?!{stop_alt}){_LETTER}+){{0,4}}?){gap_sep}(?P<noun>{worker_alt})"
+    )
+    partitives = _str_list(data, "partitives", path)
+    partitive_re = re.compile(
+        rf"{_SP}+{_phrase_regex(partitives)}(?:[{_SPACES}'’]+{_LETTER}+){{0,2}}{_SP}+"
+    )
+    year_markers = _str_list(data, "year_markers", path)
+    year_marker_re = re.compile(rf"(?<!{_LETTER}){_phrase_regex(year_markers)}{_SP}+$")
+
+    # Percentages, and shares of the workforce after them.
+    pct_signs = [str(s) for s in (common.get("percent_signs") or ["%"])]
+    percent_re = re.compile(
+        rf"{_SP}?(?:{_phrase_regex(pct_signs)}|{_phrase_regex(pct_words)}{_END})"
+    )
+    wf_alt = noun_prefix + _phrase_regex(set(workers) | set(workforce)) + _END
+    workforce_re = re.compile(
+        rf"(?:[{_SPACES}'’]+{_phrase_regex(partitives)}(?:{gap_sep}{_LETTER}+){{0,3}}?)?"
+        rf"{gap_sep}(?P<noun>{wf_alt})"
+    )
+    return _Grammar(
+        lang=lang,
+        kinds=kinds,
+        suffixes=suffixes,
+        group_chars=group_chars,
+        decimal_chars=decimal_chars,
+        digits_re=digits_re,
+        words_re=words_re,
+        split_re=split_re,
+        currencies=currencies,
+        iso_codes=iso_all,
+        prefix_re=prefix_re,
+        suffix_re=suffix_re,
+        follow_re=follow_re,
+        count_re=count_re,
+        partitive_re=partitive_re,
+        year_marker_re=year_marker_re,
+        percent_re=percent_re,
+        workforce_re=workforce_re,
+    )
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+def _parse_digits(s: str, g: _Grammar, *, integer: bool) -> float | None:
+    """Read "10.000", "1,5", "10 000", "1,234.5" as the language writes them.
+
+    A single separator followed by exactly three digits is a thousands separator when the
+    language groups with it (de "1.000", en "1,000") or when a whole number is expected
+    (`integer`, as for headcounts: "10.000 employees" is never ten); otherwise a decimal.
+    """
+    for ch in set(s) - set("0123456789.,"):  # spaces and apostrophes that group digits
+        if ch not in g.group_chars and not (ch in _SPACES and " " in g.group_chars):
+            return None
+        s = s.replace(ch, "")
+    seps = [(i, c) for i, c in enumerate(s) if c in ".,"]
+    if not seps:
+        return float(s)
+    kinds = {c for _, c in seps}
+    if len(kinds) == 2:  # "1,234.56" / "1.234,56": the last one is the decimal
+        dec = seps[-1][1]
+        if sum(1 for _, c in seps if c == dec) != 1:
+            return None
+        grp = ",.".replace(dec, "")
+        int_part, frac = s.rsplit(dec, 1)
+        return float(int_part.replace(grp, "") + "." + frac)
+    sep = seps[0][1]
+    if len(seps) > 1:  # "1.000.000"
+        parts = s.split(sep)
+        if all(len(p) == 3 for p in parts[1:]):
+            return float("".join(parts))
+        return None
+    int_part, frac = s.split(sep)
+    if len(frac) == 3 and (sep in g.group_chars or integer):
+        return float(int_part + frac)
+    return float(int_part + "." + frac)
+
+
+def _combine(tokens: Iterable[tuple[str, float]], current: float = 0.0) -> float | None:
+    """Value of a run of number words (optionally after a digit value in `current`).
+
+    Additive below a hundred, multiplicative for scales: "diez mil millones" = 10 * 1000
+    * 1e6; "two million five hundred thousand" = 2e6 + 500e3; "half a billion" = 0.5e9.
+    """
+    total = 0.0
+    largest = 0.0
+    article = False
+    seen = current != 0.0
+    for kind, value in tokens:
+        if kind == "join":
+            continue
+        if kind == "art":
+            if current == 0.0:
+                current, article = 1.0, True
+            continue
+        seen = True
+        if kind == "num":
+            current += value
+            article = False
+        elif kind == "frac":
+            if current == 0.0 and total > 0.0:  # "un milliard et demi"
+                total += value * largest
+            elif current == 0.0 or (article and current == 1.0):
+                current = value
+            else:
+                current += value
+            article = False
+        elif kind == "scale":
+            if value < 1000:  # hundred multiplies the group being built
+                current = (current or 1.0) * value
+            elif value > largest:
+                total = (total + (current or (0.0 if total else 1.0))) * value
+                largest, current = value, 0.0
+            else:
+                total += (current or 1.0) * value
+                current = 0.0
+            article = False
+    if not seen:
+        return None
+    return total + current
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    """A number found in the text (offsets into the text)."""
+
+    start: int
+    end: int
+    value: float  # as money would read it
+    count: float  # as a headcount would read it (thousands separator when ambiguous)
+    scale: float  # product of the scale words (1.0 without)
+    plain: str  # the bare digits when written without separator or scale, else ""
+    words: bool  # written in words
+    article_only: bool  # "a", "un", "ein" alone
+
+
+def _scale_tokens(text: str, g: _Grammar) -> list[tuple[str, float]]:
+    out = []
+    for w in g.split_re.findall(text):
+        kind, value = g.kinds[w]
+        out.append((kind, value))
+    return out
+
+
+def _suffix_value(scale_text: str, g: _Grammar) -> list[tuple[str, float]]:
+    """Scale tokens of the scale part after digits ("mil millones", "bn", " M")."""
+    s = scale_text.strip(_SPACES + "-")
+    if s in g.suffixes:
+        return [("scale", g.suffixes[s])]
+    if s in g.kinds:
+        return [g.kinds[s]]
+    return _scale_tokens(s, g)
+
+
+def _left_ok(low: str, start: int) -> bool:
+    """A number cannot continue a word, a code ("GPT-4") or a date/version ("12.05")."""
+    if start == 0:
+        return True
+    prev = low[start - 1]
+    if prev.isalnum() or prev == "_":
+        return False
+    if start >= 2 and prev in ".,:/" and low[start - 2].isdigit():
+        return False
+    return not (start >= 2 and prev == "-" and low[start - 2].isalpha())
+
+
+def _right_ok(low: str, end: int) -> bool:
+    """A number cannot run into letters ("4o", "10x") or another digit group ("12.05.2023")."""
+    if end >= len(low):
+        return True
+    nxt = low[end]
+    if nxt.isalpha():
+        return False
+    return not (nxt in ".,:/" and end + 1 < len(low) and low[end + 1].isdigit())
+
+
+def _lower(text: str) -> str:
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
+def _tokenize(text: str, g: _Grammar) -> tuple[str, tuple[_Token, ...]]:
+    low = _lower(text)
+    tokens: list[_Token] = []
+    for m in g.digits_re.finditer(low):
+        start = m.start()
+        scale_text = m.group("scale") or ""
+        num_end = m.end() - len(scale_text)
+        if not _left_ok(low, start) or (not scale_text and not _right_ok(low, num_end)):
+            continue
+        digits = low[start:num_end]
+        value = _parse_digits(digits, g, integer=False)
+        count = _parse_digits(digits, g, integer=True)
+        if value is None or count is None:
+            continue
+        scale = 1.0
+        if scale_text:
+            parts = _suffix_value(scale_text, g)
+            scaled = _combine(parts, value)
+            scaled_count = _combine(parts, count)
+            if scaled is None or scaled_count is None or value == 0:
+                continue
+            scale = scaled / value
+            value, count = scaled, scaled_count
+        plain = digits if digits.isdigit() else ""
+        tokens.append(_Token(start, m.end(), value, count, scale, plain, False, False))
+    if g.words_re is not None:
+        taken = [(t.start, t.end) for t in tokens]
+        for m in g.words_re.finditer(low):
+            start, end = m.start(), m.end()
+            if start and (low[start - 1].isalnum() or low[start - 1] == "_"):
+                continue
+            if any(s < end and start < e for s, e in taken):
+                continue
+            parts = _scale_tokens(m.group(), g)
+            value = _combine(parts)
+            if value is None:
+                art_only = all(k in ("art", "join") for k, _ in parts)
+                if not art_only:
+                    continue
+                value = 1.0
+            else:
+                art_only = False
+            scale = 1.0
+            for kind, v in parts:
+                if kind == "scale":
+                    scale *= v
+            tokens.append(_Token(start, end, value, value, scale, "", True, art_only))
+        tokens.sort(key=lambda t: t.start)
+    return low, tuple(tokens)
+
+
+@lru_cache(maxsize=256)
+def _tokens(text: str, lang: str) -> tuple[str, tuple[_Token, ...]]:
+    """Tokens of `text` in `lang`, cached so find_money/headcounts/percentages share them."""
+    return _tokenize(text, _grammar(lang))
+
+
+def _languages_for(lang: str | None) -> tuple[str, ...]:
+    """The grammar of `lang`, or all of them (English first) for an unknown language."""
+    code = (lang or "").lower()[:2]
+    langs = available_languages()
+    if code in langs:
+        return (code,)
+    return tuple(sorted(langs, key=lambda c: (c != "en", c)))
+
+
+def parse_number(s: str, lang: str) -> float | None:
+    """Read one number written in `lang`: "10 000", "1,5", "2,5 Milliarden", "diez mil".
+
+    The whole string must be a number (optionally with scale words); anything else gives
+    None. Ambiguous separators are read as the language writes them ("1.000" is 1000 in
+    German, "1.5" is 1.5 in English).
+    """
+    text = s.strip()
+    for code in _languages_for(lang):
+        g = _grammar(code)
+        low = _lower(text)
+        m = g.digits_re.fullmatch(low)
+        if m is not None:
+            scale_text = m.group("scale") or ""
+            digits = low[: m.end() - len(scale_text)]
+            value = _parse_digits(digits, g, integer=False)
+            if value is not None and scale_text:
+                return _combine(_suffix_value(scale_text, g), value)
+            if value is not None:
+                return value
+        if g.words_re is not None and g.words_re.fullmatch(low):
+            value = _combine(_scale_tokens(low, g))
+            if value is not None:
+                return value
+    return None
+
+
+# --------------------------------------------------------------------------- money
+
+
+def _currency_before(text: str, low: str, tok: _Token, g: _Grammar) -> tuple[str, int] | None:
+    """ISO code and start of a sign or code written before the number ("US$", "EUR ")."""
+    pos = max(0, tok.start - 8)
+    while (m := g.prefix_re.search(low, pos, tok.start)) is not None:
+        pos = m.start() + 1
+        cur = m.group().strip(_SPACES)
+        if cur[0].isalpha():
+            if m.start() > 0 and low[m.start() - 1].isalpha():
+                continue  # "plus$": try the shorter sign "$"
+            up = cur.upper()
+            if up in g.iso_codes and text[m.start() : m.start() + len(cur)] != up:
+                continue
+        code = g.currencies.get(re.sub(f"{_SP}+", " ", cur).replace("’", "'"))
+        if code is not None:
+            return code, m.start()
+    return None
+
+
+def _currency_after(text: str, low: str, tok: _Token, g: _Grammar) -> tuple[str, int] | None:
+    """ISO code and end of a currency word, sign or code written after the number."""
+    m = g.suffix_re.match(low, tok.end)
+    if m is None:
+        return None
+    cur = m.group("cur")
+    key = re.sub(f"{_SP}+", " ", cur).replace("’", "'")
+    up = key.upper()
+    if up in g.iso_codes and text[m.start("cur") : m.end("cur")] != up:
+        return None
+    if not cur[-1].isalpha() and re.match(rf"{_SP}?[0-9]", low[m.end() : m.end() + 2]):
+        return None  # "10 $20": the sign belongs to the next amount
+    code = g.currencies.get(key)
+    if code is None:
+        return None
+    return code, m.end()
+
+
+def _money_in(text: str, lang: str) -> list[MoneyMatch]:
+    g = _grammar(lang)
+    low, tokens = _tokens(text, lang)
+    found: list[MoneyMatch] = []
+    bare: list[_Token] = []
+    last_end = 0
+    for tok in tokens:
+        if tok.article_only or tok.start < last_end:
+            continue
+        before = _currency_before(text, low, tok, g) if not tok.words else None
+        after = _currency_after(text, low, tok, g)
+        if before is not None:
+            code, start = before
+            end = tok.end
+            if after is not None and after[0] == code:
+                end = after[1]
+        elif after is not None:
+            code, end = after
+            start = tok.start
+        else:
+            if tok.scale >= 1e6 and g.follow_re.match(low, tok.end):
+                bare.append(tok)
+            continue
+        found.append(_money(tok.value, code, text, start, end))
+        last_end = end
+    for tok in bare:  # "385 millions levés" beside "385 millions $": borrow the currency
+        if not found:
+            break
+        near = min(found, key=lambda mm: abs(mm.start - tok.start))
+        found.append(_money(tok.value, near.currency, text, tok.start, tok.end))
+    found.sort(key=lambda mm: mm.start)
+    return found
+
+
+def _money(value: float, code: str, text: str, start: int, end: int) -> MoneyMatch:
+    return MoneyMatch(value, code, to_usd(value, code), text[start:end], start, end)
+
+
+# --------------------------------------------------------------------------- counts
+
+
+def _is_year(tok: _Token) -> bool:
+    return len(tok.plain) == 4 and _YEAR_MIN <= int(tok.plain) <= _YEAR_MAX
+
+
+def _count_ok(text: str, low: str, tok: _Token, prev: _Token | None, g: _Grammar) -> bool:
+    """Whether the token can be a number of people (not a year, money or phone number)."""
+    if tok.article_only or tok.count < 1 or tok.count != int(tok.count):
+        return False
+    if tok.words and tok.count < 2:
+        return False
+    if tok.plain.startswith("0"):
+        return False
+    if _is_year(tok):
+        if int(tok.plain) % 100:
+            return False  # "the 2023 layoffs"; round counts like 2000 stay possible
+        if g.year_marker_re.search(low, max(0, tok.start - 16), tok.start):
+            return False
+    if prev is not None and prev.end >= tok.start - 1 and prev.plain and not _is_year(prev):
+        return False  # "0800 123 456": a phone-like run of digit groups
+    return not (not tok.words and _currency_before(text, low, tok, g) is not None)
+
+
+def _headcounts_in(text: str, lang: str) -> list[HeadcountMatch]:
+    g = _grammar(lang)
+    low, tokens = _tokens(text, lang)
+    found: list[HeadcountMatch] = []
+    taken_until = 0
+    prev: _Token | None = None
+    for i, tok in enumerate(tokens):
+        prev, prev_tok = tok, prev
+        if tok.start < taken_until:
+            continue
+        pct = g.percent_re.match(low, tok.end)
+        if pct is not None:
+            wf = g.workforce_re.match(low, pct.end())
+            if wf is not None:
+                end = wf.end()
+                found.append(HeadcountMatch(None, tok.value, text[tok.start : end], tok.start, end))
+                taken_until = end
+            continue
+        m = g.count_re.match(low, tok.end)
+        if m is None or not _count_ok(text, low, tok, prev_tok, g):
+            continue
+        if _is_year(tok) and m.group("gap"):
+            continue
+        start, value = tok.start, int(tok.count)
+        # "2600 der 8000 Stellen", "200 of its 1,400 employees": the first number counts.
+        if (
+            i > 0
+            and prev_tok is not None
+            and prev_tok.start >= taken_until
+            and g.percent_re.match(low, prev_tok.end) is None
+            and g.partitive_re.fullmatch(low, prev_tok.end, tok.start)
+            and _count_ok(text, low, prev_tok, tokens[i - 2] if i > 1 else None, g)
+        ):
+            start, value = prev_tok.start, int(prev_tok.count)
+        end = m.end()
+        found.append(HeadcountMatch(value, None, text[start:end], start, end))
+        taken_until = end
+    return found
+
+
+# --------------------------------------------------------------------------- percent
+
+
+def _percentages_in(text: str, lang: str) -> list[PercentMatch]:
+    g = _grammar(lang)
+    low, tokens = _tokens(text, lang)
+    found: list[PercentMatch] = []
+    for tok in tokens:
+        if tok.article_only:
+            continue
+        m = g.percent_re.match(low, tok.end)
+        if m is not None:
+            found.append(PercentMatch(tok.value, text[tok.start : m.end()], tok.start, m.end()))
+    return found
+
+
+# --------------------------------------------------------------------------- public
+
+
+def _merge(per_lang: list[list[Any]]) -> list[Any]:
+    """Union of several languages' matches without overlaps (longer, then earlier wins)."""
+    if len(per_lang) == 1:
+        return per_lang[0]
+    pool = [m for ms in per_lang for m in ms]
+    pool.sort(key=lambda m: (-(m.end - m.start), m.start))
+    kept: list[Any] = []
+    for m in pool:
+        if all(m.end <= k.start or k.end <= m.start for k in kept):
+            kept.append(m)
+    kept.sort(key=lambda m: m.start)
+    return kept
+
+
+def find_money(text: str, lang: str) -> list[MoneyMatch]:
+    """Money amounts in `text` written in `lang`, in order ("$10 billion", "10 Mrd. Dollar")."""
+    return _merge([_money_in(text, code) for code in _languages_for(lang)])
+
+
+def find_headcounts(text: str, lang: str) -> list[HeadcountMatch]:
+    """Numbers of workers ("10,000 jobs", "10.000 Stellen") and shares of staff, in order."""
+    return _merge([_headcounts_in(text, code) for code in _languages_for(lang)])
+
+
+def find_percentages(text: str, lang: str) -> list[PercentMatch]:
+    """Percentages in `text` ("15%", "13 %", "5 Prozent", "cinco por ciento"), in order."""
+    return _merge([_percentages_in(text, code) for code in _languages_for(lang)])
