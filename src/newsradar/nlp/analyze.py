@@ -69,6 +69,16 @@ def _published_year(published: str | None) -> int | None:
     return int(m.group(1)) if m else None
 
 
+def _main_org(orgs: list[Any], text: str) -> Any:
+    """The organisation the article is about: first non-media one of the title, else
+    of the text."""
+    title_end = text.find("\n")
+    title_end = len(text) if title_end < 0 else title_end
+    pool = [o for o in orgs if o.kind not in extract.PASSIVE_KINDS]
+    in_title = [o for o in pool if o.end <= title_end]
+    return (in_title or pool or [None])[0]
+
+
 def _evidence(text: str, start: int, end: int) -> Evidence:
     return Evidence.model_construct(text=text[start:end], start=start, end=end)
 
@@ -146,10 +156,10 @@ def _analyze(text: str, hint: str | None, published: str | None) -> Analysis:
             sentences=sentences,
             published_year=_published_year(published),
             ai_sentences=ai_sentences,
+            main_org=_main_org(orgs, text),
         )
         deals_found = extract.extract_deals(ctx)
-        main_org = next((o.name for o in orgs if o.kind != "media"), None)
-        layoffs_found = extract.extract_layoffs(ctx, main_org)
+        layoffs_found = extract.extract_layoffs(ctx)
 
     topics = decide_topics(deals_found, layoffs_found, ai_spans)
     return Analysis.model_construct(

@@ -20,7 +20,7 @@ from typing import Any
 import ahocorasick
 import yaml
 
-from newsradar.nlp.lexicon import CueHit, Lexicon
+from newsradar.nlp.lexicon import CueHit, Lexicon, available_languages, lexicon
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -91,6 +91,13 @@ class Gazetteer:
             self.people.add(name)
             for surface in [name, *(row.get("aliases") or [])]:
                 self._add(automaton, str(surface), "person", name)
+        # First word of multi-word names, when it points to one entry only.
+        firsts: dict[str, set[str]] = {}
+        for name in self.orgs:
+            first = name.split(" ")[0]
+            if " " in name and len(first) >= 4 and first not in self.aliases:
+                firsts.setdefault(first, set()).add(name)
+        self.first_tokens = {f: next(iter(ns)) for f, ns in firsts.items() if len(ns) == 1}
         self._automaton = automaton if self.aliases else None
         if self._automaton is not None:
             automaton.make_automaton()
@@ -158,6 +165,7 @@ def gazetteer() -> Gazetteer:
 _TOKEN = r"(?:[A-ZÀ-ÖØ-Þ0-9][\w&.+'-]*|[a-z]{1,3}[A-Z][\w.+-]*)"
 _TOKEN_RE = re.compile(_TOKEN)
 _NAME_FWD = re.compile(rf"{_TOKEN}(?:[ ]{_TOKEN}){{0,3}}")
+_NUMERIC = re.compile(r"[\d.,]+")
 _BACK_TOKEN = re.compile(rf"({_TOKEN})\s*$")
 
 
@@ -170,6 +178,7 @@ class _NameRules:
     stop_lower: frozenset[str]
     aux: tuple[str, ...]
     suffix_re: re.Pattern[str] | None
+    capitalised_nouns: bool
 
 
 _RULES_CACHE: dict[str, _NameRules] = {}
@@ -195,17 +204,29 @@ def _compile_name_rules(lex: Lexicon) -> _NameRules:
     stop_lower.update(m.lower() for m in lex.months)
     return _NameRules(
         strip=frozenset(company.get("strip", ())),
-        nonnames=frozenset(company.get("nonnames", ())),
+        nonnames=all_nonnames(),
         stop_lower=frozenset(stop_lower),
         aux=tuple(sorted((a.lower() for a in company.get("aux", ())), key=len, reverse=True)),
         suffix_re=suffix_re,
+        capitalised_nouns=bool(lex.extra.get("capitalised_nouns")),
     )
+
+
+@cache
+def all_nonnames() -> frozenset[str]:
+    """Capitalised words that are never a company on their own, in any language file."""
+    out: set[str] = set()
+    for code in available_languages():
+        out.update(lexicon(code).company.get("nonnames", ()))
+    return frozenset(out)
 
 
 def _clean_name(tokens: list[str], rules: _NameRules) -> str | None:
     """Strip determiners and demonyms, trailing punctuation; None when nothing is left."""
     tokens = [t.rstrip(".,;:'’").removesuffix("'s") for t in tokens]
     tokens = [t for t in tokens if t]
+    while tokens and _NUMERIC.fullmatch(tokens[-1]):
+        tokens.pop()
     while tokens and (tokens[0] in rules.strip or tokens[0].lower() in rules.stop_lower):
         tokens.pop(0)
     while tokens and (tokens[-1] in rules.strip or tokens[-1].lower() in rules.stop_lower):
@@ -256,6 +277,8 @@ def _read_backward(norm: str, pos: int, rules: _NameRules) -> tuple[str, int, in
         if not m:
             break
         tok = m.group(1)
+        if _NUMERIC.fullmatch(tok):
+            break
         if tok.lower().rstrip(".,") in rules.stop_lower or tok in rules.strip:
             if tok in rules.strip and not tokens:
                 break
@@ -326,16 +349,12 @@ def find_entities(
     for hit in hits:
         cat = hit.category
         if cat == "co_before":
-            pos = hit.end
-            # "la compañía de teleoperaciones Konecta": skip up to two linking words.
-            res = _read_forward(norm, pos, rules)
+            res = _read_forward(norm, hit.end, rules)
             if res is None:
-                m = re.match(
-                    r"(?: (?:de|d'|of|du|des|del|von|der|di)(?: |(?<=')))?[ ]?[a-zà-ÿ-]+ ",
-                    lower[pos:],
-                )
-                if m and m.end() < 40:
-                    res = _read_forward(norm, pos + m.end(), rules)
+                # "la compañía de teleoperaciones Konecta": a preposition and one word.
+                m = _LINK.match(lower, hit.end)
+                if m:
+                    res = _read_forward(norm, m.end(), rules)
             if res is not None:
                 candidates.append(res)
         elif cat == "co_after":
@@ -354,6 +373,9 @@ def find_entities(
                     continue
             pos = _skip_aux_backward(lower, hit.start, rules)
             res = _read_backward(norm, pos, rules)
+            if res is not None and rules.capitalised_nouns and not _at_clause_start(norm, res[1]):
+                # German capitalises every noun: only a sentence-initial subject counts.
+                res = None
             if res is not None:
                 candidates.append(res)
     if rules.suffix_re is not None:
@@ -364,6 +386,19 @@ def find_entities(
                 if s >= 0:
                     candidates.append((name, s, s + len(name)))
 
+    # Short forms of multi-word names met in this text ("Stability" after "Stability AI").
+    short: dict[str, OrgMention] = {}
+    for o in orgs:
+        first = o.name.split(" ")[0]
+        if (
+            " " in o.name
+            and len(first) >= 4
+            and first[0].isupper()
+            and first not in rules.nonnames
+            and first.lower() not in rules.stop_lower
+            and first not in gaz.aliases
+        ):
+            short.setdefault(first, o)
     known_names = {o.name for o in orgs} | {p.name for p in people}
     for name, start, end in candidates:
         if any(start < e and s < end for s, e in taken):
@@ -372,15 +407,38 @@ def find_entities(
             continue
         if any(name in p.name.split(" ") for p in people):
             continue
+        if name in short or name in gaz.first_tokens:
+            entry_name = short[name].name if name in short else gaz.first_tokens[name]
+            entry = gaz.orgs[entry_name]
+            short.setdefault(
+                name, OrgMention(entry.name, name, start, end, True, entry.wikidata, entry.kind)
+            )
+            continue
         orgs.append(OrgMention(name, name, start, end, False, None, "company"))
         taken.append((start, end))
-        # Later bare mentions of the same name.
-        for m in re.finditer(rf"(?<![\w]){re.escape(name)}(?![\w])", norm):
+        short.setdefault(name, orgs[-1])
+    for form, o in short.items():
+        for m in re.finditer(rf"(?<![\w]){re.escape(form)}(?![\w])", norm):
             if not any(m.start() < e and s < m.end() for s, e in taken):
-                orgs.append(OrgMention(name, name, m.start(), m.end(), False, None, "company"))
+                orgs.append(
+                    OrgMention(o.name, form, m.start(), m.end(), o.known, o.wikidata, o.kind)
+                )
                 taken.append((m.start(), m.end()))
     orgs.sort(key=lambda o: o.start)
     return orgs, people
+
+
+_LINK = re.compile(r" (?:de|d'|of|du|del|des|di) ?[a-zà-ÿ-]+(?= [A-ZÀ-Þ])")
+
+
+def _at_clause_start(norm: str, pos: int) -> bool:
+    """True when only spaces, quotes or an article separate `pos` from a sentence start."""
+    lo = max(0, pos - 12)
+    head = re.sub(r"(?:\b(?:Der|Die|Das|Den|Dem)\s+)$", "", norm[lo:pos])
+    head = head.rstrip(" \"'«„“")
+    if not head:
+        return lo == 0 or norm[lo - 1] in ".!?:;\n"
+    return head[-1] in ".!?:;\n"
 
 
 _SENT_END = re.compile(r"[.!?\n](?:\s|$)")

@@ -23,17 +23,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any
+from functools import cache
 
 from newsradar.nlp.entities import OrgMention
-from newsradar.nlp.lexicon import CueHit, Lexicon, words_regex
+from newsradar.nlp.lexicon import CueHit, Lexicon, lexicon, words_regex
 from newsradar.nlp.text import Span, split_clauses
 
 INVEST_SUBJECT = frozenset({"invest", "invest_noun", "back"})
 RAISE_SUBJECT = frozenset({"raise", "funding"})
 DEAL_CATEGORIES = INVEST_SUBJECT | RAISE_SUBJECT
-#: Organisation kinds never taken as investor, target or employer.
+#: Organisation kinds never taken as investor or target, or as employer.
 PASSIVE_KINDS = frozenset({"media"})
+DEAL_PASSIVE_KINDS = PASSIVE_KINDS
+LAYOFF_PASSIVE_KINDS = frozenset({"media", "union"})
 _YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
 _AI_NAME = re.compile(r"(?:\bAI\b|\.ai\b|\bIA\b|\bKI\b|Intelligence|Mind\b)")
 _POSSESSIVE = re.compile(r"^(?:'s?|s)?\s*$")
@@ -102,6 +104,7 @@ class Context:
     sentences: list[Span]
     published_year: int | None
     ai_sentences: set[int] = field(default_factory=set)
+    main_org: OrgMention | None = None
 
 
 def _in(span: Span, start: int, end: int | None = None) -> bool:
@@ -127,10 +130,6 @@ def _is_ai_org(org: OrgMention) -> bool:
     return org.kind == "ai_lab" or bool(_AI_NAME.search(org.name))
 
 
-def _usable(org: OrgMention) -> bool:
-    return org.kind not in PASSIVE_KINDS
-
-
 def _year_marks_past(ctx: Context, clause: Span) -> bool:
     """A year in the clause well before the publication year marks a recalled event."""
     if ctx.published_year is None:
@@ -141,21 +140,38 @@ def _year_marks_past(ctx: Context, clause: Span) -> bool:
     return False
 
 
-def _has_before(hits: list[CueHit] | None, pos: int, window: int) -> bool:
-    return any(pos - window <= h.start < pos or h.start <= pos < h.end for h in hits or ())
+@cache
+def _anaphor_re(lang: str) -> re.Pattern[str]:
+    """Determiner, up to two words, and a head noun that refers back ("the French firm")."""
+    lex = lexicon(lang)
+    dets = sorted({d.lower() for d in lex.company.get("determiners", ())}, key=len, reverse=True)
+    heads = sorted(
+        {h.strip("*").lower() for h in lex.cues.get("anaphor", ())}, key=len, reverse=True
+    )
+    if not dets or not heads:
+        return re.compile(r"(?!x)x")
+    det = "|".join(re.escape(d) for d in dets)
+    head = "|".join(re.escape(h) for h in heads)
+    return re.compile(rf"(?:{det})(?:\s|(?<='))(?:[\w-]+\s+){{0,2}}?[\w-]*(?:{head})(?!\w)")
 
 
 class _Sentence:
     """Per-sentence view: organisations, amounts, counts, cues, clauses."""
 
-    def __init__(self, ctx: Context, idx: int, span: Span) -> None:
+    def __init__(self, ctx: Context, idx: int, span: Span, passive: frozenset[str]) -> None:
         self.idx = idx
         self.span = span
-        self.orgs = [o for o in ctx.orgs if _in(span, o.start, o.end) and _usable(o)]
+        self.orgs = [o for o in ctx.orgs if _in(span, o.start, o.end) and o.kind not in passive]
         self.money = [m for m in ctx.money if _in(span, m.start, m.end)]
         self.counts = [c for c in ctx.counts if _in(span, c.start, c.end)]
         self.cats = _cats(ctx.hits, span)
         self.clauses = split_clauses(ctx.norm, span)
+
+    def negated(self, ctx: Context, pos: int, window: int = 60) -> bool:
+        """A negation cue before `pos` in the same clause, within `window` characters."""
+        clause = _clause_of(self.clauses, pos)
+        lo = max(clause.start, pos - window)
+        return any(lo <= h.start < pos for h in self.cats.get("negation", ()))
 
 
 def _valuation(ctx: Context, s: _Sentence, amount: AmountRef) -> bool:
@@ -168,9 +184,7 @@ def _valuation(ctx: Context, s: _Sentence, amount: AmountRef) -> bool:
     return False
 
 
-def _pick_amount(
-    ctx: Context, s: _Sentence, cue: CueHit, target: OrgMention | None
-) -> AmountRef | None:
+def _pick_amount(ctx: Context, s: _Sentence, cue: CueHit) -> AmountRef | None:
     """The money of this deal: nearest non-valuation amount, preferring after the cue."""
     cands = [m for m in s.money if not _valuation(ctx, s, m)]
     if not cands:
@@ -211,28 +225,75 @@ def _investors_after(ctx: Context, s: _Sentence, cue_end: int) -> list[OrgMentio
     return found
 
 
+def _subject_before(ctx: Context, s: _Sentence, pos: int) -> OrgMention | None:
+    """The organisation a verb at `pos` most likely has as subject.
+
+    The nearest organisation before it, skipping an apposition ("Meta, the parent of
+    Facebook and WhatsApp, is in talks ...") back to the name it describes.
+    """
+    before = [o for o in s.orgs if o.end <= pos]
+    if not before:
+        return None
+    near = before[-1]
+    clause = _clause_of(s.clauses, near.start)
+    if clause.start > s.span.start and ctx.norm[clause.start - 2 : clause.start] == ", ":
+        head = ctx.lower[clause.start : near.start]
+        dets = lexicon(ctx.lang).company.get("determiners", ())
+        if head.split(" ", 1)[0] in {*dets, "a", "an", "un", "une", "una", "ein", "eine"}:
+            prev = [o for o in before if o.end <= clause.start - 2]
+            if prev and ctx.norm[prev[-1].end : clause.start - 2].strip() == "":
+                return prev[-1]
+    return near
+
+
+def _after_prep(ctx: Context, s: _Sentence, pos: int) -> OrgMention | None:
+    """An organisation before `pos` introduced by a target preposition (German verb-final:
+    "in das KI-Startup Aleph Alpha zu investieren")."""
+    prep = words_regex(ctx.lang, "target_prep")
+    clause = _clause_of(s.clauses, pos)
+    for o in reversed([o for o in s.orgs if clause.start <= o.start and o.end <= pos]):
+        head = ctx.lower[max(clause.start, o.start - 40) : o.start]
+        last = list(prep.finditer(head))
+        if last and len(head[last[-1].end() :].split()) <= 3:
+            return o
+    return None
+
+
+def _other_org(ctx: Context, s: _Sentence, exclude: str | None) -> OrgMention | None:
+    """The article's main organisation other than `exclude`, preferring AI companies."""
+    pool = [o for o in ctx.orgs if o.name != exclude and o.kind not in PASSIVE_KINDS]
+    ai = [o for o in pool if _is_ai_org(o)]
+    return (ai or pool or [None])[0]
+
+
 def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
     """Investor, target, amount, stage and background around one investment cue."""
     clause = _clause_of(s.clauses, cue.start)
-    if _has_before(s.cats.get("negation"), cue.start, 25) and not s.cats.get("denied"):
+    if s.negated(ctx, cue.start, 25) and not s.cats.get("denied"):
         return None
-    before = [o for o in s.orgs if o.end <= cue.start]
-    after = [o for o in s.orgs if o.start >= cue.end]
     investor: OrgMention | None = None
     target: OrgMention | None = None
-    explicit: list[OrgMention] = _investors_after(ctx, s, cue.end)
+    explicit = _investors_after(ctx, s, cue.end)
+    anaphor = _anaphor_re(ctx.lang)
     cat = cue.category
     if cat in INVEST_SUBJECT:
-        if before:
+        before = [o for o in s.orgs if o.end <= cue.start]
+        prep_target = _after_prep(ctx, s, cue.start) if cat == "invest" else None
+        if prep_target is not None:
+            target = prep_target
+            investor = _subject_before(ctx, s, prep_target.start)
+        elif before:
             near = before[-1]
             gap = ctx.norm[near.end : cue.start]
             if cat == "invest_noun" and gap.strip(" -") == "" and "'" not in gap:
                 target = near  # "xAI investment", "OpenAI-Investition"
-                investor = before[-2] if len(before) > 1 else None
+                investor = _subject_before(ctx, s, near.start)
             else:
-                investor = near
+                investor = _subject_before(ctx, s, cue.start)
         if target is None:
             prep = words_regex(ctx.lang, "target_prep")
+            tail = ctx.lower[cue.end : min(clause.end + 60, s.span.end)]
+            after = [o for o in s.orgs if o.start >= cue.end]
             for o in after:
                 between = ctx.lower[cue.end : o.start]
                 if cat == "back" and len(between.split()) <= 3:
@@ -241,20 +302,30 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
                 if len(between) <= 90 and prep.search(between):
                     target = o
                     break
+            if target is None:
+                pm = prep.search(tail)
+                if pm and anaphor.match(tail, pm.end() + 1) and pm.start() < 60:
+                    target = _other_org(ctx, s, investor.name if investor else None)
         if explicit:
             if investor is not None and target is None:
                 target = investor
             investor = explicit[0]
     else:
+        before = [o for o in s.orgs if o.end <= cue.start]
         if before:
-            target = before[-1]
-        elif after and not explicit:
-            target = after[0]
+            target = before[0]
+        else:
+            head = ctx.lower[s.span.start : cue.start].lstrip(" \"'«“")
+            if anaphor.match(head) and ctx.main_org is not None:
+                target = ctx.main_org
+            else:
+                after = [o for o in s.orgs if o.start >= cue.end]
+                if after and not explicit:
+                    target = after[0]
         investor = explicit[0] if explicit else None
         if target is not None and target.kind == "investor":
             return None  # a fund raising its own money
-        clause_cats = _cats(ctx.hits, clause)
-        if clause_cats.get("fund") and cat == "raise":
+        if _cats(ctx.hits, clause).get("fund") and cat == "raise":
             return None
     if target is not None and investor is not None and target.name == investor.name:
         investor = None
@@ -267,9 +338,7 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
         target = (ai_others or others or [None])[0]
     if target is None and investor is None:
         return None
-    amount = _pick_amount(ctx, s, cue, target)
-    stage = _stage(ctx, s, clause, cue)
-    background = _background(ctx, s, clause, cue)
+    amount = _pick_amount(ctx, s, cue)
     ai = (target is not None and _is_ai_org(target)) or s.idx in ctx.ai_sentences
     co = [o.name for o in explicit[1:] if investor is None or o.name != investor.name]
     return DealFound(
@@ -277,15 +346,15 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
         target=target.name if target else None,
         co_investors=co,
         amount=amount,
-        stage=stage,
-        background=background,
+        stage=_stage(ctx, s, clause),
+        background=_background(ctx, clause),
         evidence=(cue.start, cue.end),
         ai=ai,
         explicit_investor=bool(explicit),
     )
 
 
-def _stage(ctx: Context, s: _Sentence, clause: Span, cue: CueHit) -> str | None:
+def _stage(ctx: Context, s: _Sentence, clause: Span) -> str | None:
     cats = s.cats
     if cats.get("denied"):
         return "denied"
@@ -299,9 +368,8 @@ def _stage(ctx: Context, s: _Sentence, clause: Span, cue: CueHit) -> str | None:
     return None
 
 
-def _background(ctx: Context, s: _Sentence, clause: Span, cue: CueHit) -> bool:
-    clause_cats = _cats(ctx.hits, clause)
-    if clause_cats.get("past"):
+def _background(ctx: Context, clause: Span) -> bool:
+    if _cats(ctx.hits, clause).get("past"):
         return True
     return _year_marks_past(ctx, clause)
 
@@ -309,39 +377,52 @@ def _background(ctx: Context, s: _Sentence, clause: Span, cue: CueHit) -> bool:
 def extract_deals(ctx: Context) -> list[DealFound]:
     """All deals of the text, merged per (investor, target, background)."""
     found: list[DealFound] = []
+    amounts: list[tuple[AmountRef, bool, str | None]] = []
     for idx, span in enumerate(ctx.sentences):
-        s: _Sentence | None = None
-        for h in ctx.hits:
-            if h.category not in DEAL_CATEGORIES or not _in(span, h.start, h.end):
-                continue
-            s = s or _Sentence(ctx, idx, span)
-            if not s.orgs:
-                break
-            deal = _deal_for_cue(ctx, s, h)
-            if deal is not None:
-                found.append(deal)
-        if s is None and any(
+        cues = [h for h in ctx.hits if h.category in DEAL_CATEGORIES and _in(span, h.start, h.end)]
+        has_inv_after = any(
             h.category == "investor_after" and _in(span, h.start, h.end) for h in ctx.hits
-        ):
-            s = _Sentence(ctx, idx, span)
+        )
+        if not cues and not has_inv_after:
+            continue
+        s = _Sentence(ctx, idx, span, DEAL_PASSIVE_KINDS)
+        n_before = len(found)
+        if s.orgs:
+            for h in cues:
+                deal = _deal_for_cue(ctx, s, h)
+                if deal is not None:
+                    found.append(deal)
+        if cues and len(found) == n_before and s.money:
+            # "The deal would be worth $10 billion": an amount for the article's deal.
+            cue = cues[0]
+            amount = _pick_amount(ctx, s, cue)
+            if amount is not None:
+                clause = _clause_of(s.clauses, cue.start)
+                amounts.append((amount, _background(ctx, clause), _stage(ctx, s, clause)))
+        if not cues and has_inv_after:
             inv = _investors_after(ctx, s, span.start)
             if inv:
+                clause = _clause_of(s.clauses, inv[0].start)
                 found.append(
                     DealFound(
-                        inv[0].name,
-                        None,
-                        [o.name for o in inv[1:]],
-                        None,
-                        None,
-                        _background(
-                            ctx, s, _clause_of(s.clauses, inv[0].start), s.cats["investor_after"][0]
-                        ),
-                        (inv[0].start, inv[0].end),
-                        False,
+                        investor=inv[0].name,
+                        target=None,
+                        co_investors=[o.name for o in inv[1:]],
+                        amount=None,
+                        stage=None,
+                        background=_background(ctx, clause),
+                        evidence=(inv[0].start, inv[0].end),
+                        ai=False,
                         explicit_investor=True,
                     )
                 )
-    return _merge_deals(found)
+    deals = _merge_deals(found)
+    live = [i for i, d in enumerate(deals) if not d.background and d.amount is None]
+    fresh = [(a, st) for a, bg, st in amounts if not bg]
+    if len(live) == 1 and fresh and all(d.background or d.amount is None for d in deals):
+        i = live[0]
+        deals[i] = replace(deals[i], amount=fresh[0][0], stage=deals[i].stage or fresh[0][1])
+    return deals
 
 
 def _precision(value: float) -> int:
@@ -356,10 +437,8 @@ def _better_amount(a: AmountRef | None, b: AmountRef | None) -> AmountRef | None
     if b is None:
         return a
     ua, ub = a.value_usd or 0.0, b.value_usd or 0.0
-    if ua and ub and abs(ua - ub) <= 0.1 * max(ua, ub):
-        pa, pb = _precision(ua), _precision(ub)
-        if pb > pa:
-            return b
+    if ua and ub and abs(ua - ub) <= 0.1 * max(ua, ub) and _precision(ub) > _precision(ua):
+        return b
     return a
 
 
@@ -367,38 +446,32 @@ def _merge_deals(found: list[DealFound]) -> list[DealFound]:
     merged: list[DealFound] = []
     for d in found:
         for i, m in enumerate(merged):
-            if m.background != d.background:
+            if m.background != d.background or d.target is None or m.target != d.target:
                 continue
-            same_target = d.target is not None and m.target == d.target
-            fills_investor = same_target and (
-                m.investor is None or d.investor is None or m.investor == d.investor
+            if not (m.investor is None or d.investor is None or m.investor == d.investor):
+                continue
+            investor = m.investor
+            if d.investor and (
+                investor is None or (d.explicit_investor and not m.explicit_investor)
+            ):
+                investor = d.investor
+            co = list(dict.fromkeys([*m.co_investors, *d.co_investors]))
+            merged[i] = replace(
+                m,
+                investor=investor,
+                co_investors=[c for c in co if c != investor],
+                amount=_better_amount(m.amount, d.amount),
+                stage=m.stage or d.stage,
+                ai=m.ai or d.ai,
+                explicit_investor=m.explicit_investor or d.explicit_investor,
             )
-            if fills_investor:
-                investor = m.investor
-                if d.investor and (
-                    investor is None or (d.explicit_investor and not m.explicit_investor)
-                ):
-                    investor = d.investor
-                co = list(dict.fromkeys([*m.co_investors, *d.co_investors]))
-                co = [c for c in co if c != investor]
-                merged[i] = replace(
-                    m,
-                    investor=investor,
-                    co_investors=co,
-                    amount=_better_amount(m.amount, d.amount),
-                    stage=m.stage or d.stage,
-                    ai=m.ai or d.ai,
-                    explicit_investor=m.explicit_investor or d.explicit_investor,
-                )
-                break
+            break
         else:
             merged.append(d)
     # Investor-only fragments complete a single target-only deal.
-    partial = [d for d in merged if d.target is None]
+    partial = [d for d in merged if d.target is None and not d.background]
     complete = [d for d in merged if d.target is not None]
     for p in sorted(partial, key=lambda d: not d.explicit_investor):
-        if p.background:
-            continue
         open_deals = [i for i, d in enumerate(complete) if d.investor is None and not d.background]
         if len(open_deals) == 1:
             i = open_deals[0]
@@ -407,7 +480,16 @@ def _merge_deals(found: list[DealFound]) -> list[DealFound]:
                 investor=p.investor,
                 co_investors=p.co_investors or complete[i].co_investors,
             )
-    return complete
+    # A deal in one direction and its mirror image: keep the first one.
+    out: list[DealFound] = []
+    for d in complete:
+        if any(
+            o.investor == d.target and o.target == d.investor and o.background == d.background
+            for o in out
+        ):
+            continue
+        out.append(d)
+    return out
 
 
 def _layoff_cue_spans(ctx: Context, s: _Sentence) -> list[tuple[int, int]]:
@@ -422,28 +504,44 @@ def _layoff_cue_spans(ctx: Context, s: _Sentence) -> list[tuple[int, int]]:
     return sorted(spans)
 
 
-def extract_layoffs(ctx: Context, main_org: str | None) -> list[LayoffFound]:
+def _employer(ctx: Context, s: _Sentence, start: int) -> OrgMention | None:
+    """The company cutting jobs: first organisation of the clause, else of the sentence
+    part after the last semicolon, before the cue; else the first one after it."""
+    clause = _clause_of(s.clauses, start)
+    in_clause = [o for o in s.orgs if clause.start <= o.start and o.end <= start]
+    if in_clause:
+        return in_clause[0]
+    semi = ctx.norm.rfind(";", s.span.start, start)
+    lo = semi + 1 if semi >= 0 else s.span.start
+    before = [o for o in s.orgs if lo <= o.start and o.end <= start]
+    if before:
+        return before[0]
+    after = [o for o in s.orgs if o.start >= start and _in(clause, o.start)]
+    return after[0] if after else None
+
+
+def extract_layoffs(ctx: Context) -> list[LayoffFound]:
     """Job cuts of the text, one per (company, headcount)."""
     found: list[LayoffFound] = []
+    anaphor = _anaphor_re(ctx.lang)
     for idx, span in enumerate(ctx.sentences):
         if not any(h.category in ("layoff", "cut") and _in(span, h.start, h.end) for h in ctx.hits):
             continue
-        s = _Sentence(ctx, idx, span)
-        for start, end in _layoff_cue_spans(ctx, s)[:1] or []:
+        s = _Sentence(ctx, idx, span, LAYOFF_PASSIVE_KINDS)
+        for start, end in _layoff_cue_spans(ctx, s)[:1]:
             clause = _clause_of(s.clauses, start)
             clause_cats = _cats(ctx.hits, clause)
-            if clause_cats.get("layoff_exclude"):
+            if clause_cats.get("layoff_exclude") or s.negated(ctx, start):
                 continue
-            if _has_before(s.cats.get("negation"), start, 30):
-                continue
-            before = [o for o in s.orgs if o.end <= start]
-            after = [o for o in s.orgs if o.start >= end]
-            company = before[-1] if before else (after[0] if after else None)
-            company_name = company.name if company else None
-            if company_name is None and main_org is not None:
-                company_name = main_org
             counts = [c for c in s.counts if c.value is not None]
             pcts = [c for c in s.counts if c.percent is not None]
+            company = _employer(ctx, s, start)
+            company_name = company.name if company else None
+            if company_name is None and ctx.main_org is not None:
+                # "the company said it's laying off 10,000": the article's company.
+                head = ctx.lower[s.span.start : start]
+                if counts or pcts or anaphor.search(head) or re.search(r"\bit\b", head):
+                    company_name = ctx.main_org.name
             headcount = None
             if counts:
                 near = min(counts, key=lambda c: (abs(c.start - start) > 80, c.start))
@@ -472,8 +570,3 @@ def _merge_layoffs(found: list[LayoffFound]) -> list[LayoffFound]:
         else:
             out.append(lay)
     return out
-
-
-def as_dict(obj: Any) -> dict[str, Any]:  # pragma: no cover - debugging aid
-    """A plain dict of a dataclass, for debugging."""
-    return {k: getattr(obj, k) for k in obj.__slots__}
