@@ -13,15 +13,18 @@ companies may sign several deals over the years).
 Matching a report to an event of its key: the report time (published, else
 fetched) lies within `window_days` of the event's span [first_seen, last_seen],
 and for deals the amount agrees within `amount_tolerance` (relative) with an
-amount already seen, or either side has no amount. Layoffs match on company and
+amount already seen, or either side has no amount, or one side is at the talks
+stage and the other announced or completed (figures during talks are estimates:
+"in talks to invest about $10 billion", then "invests $14.3 billion"). Layoffs match on company and
 window only: a different headcount is an update of the same layoff.
 
 Statuses and what changes an event:
 
 - new: the first report of an event.
 - update: any later report; `changed` lists what it changed: "amount" (the first
-  amount, or a revised amount in the same currency; a different currency within
-  tolerance is conversion noise), "headcount" (a new headcount, or a percent when
+  amount; a revised amount in the same currency; or, across currencies, one beyond
+  the tolerance: smaller differences are conversion noise; never from a report at
+  an earlier stage than the event), "headcount" (a new headcount, or a percent when
   no headcount is known), "stage" (moved forward talks -> announced -> completed,
   or to denied), "sources", "languages" (a new outlet or language).
 - background: a past mention ("invested $1 billion in 2019") that matches no
@@ -301,8 +304,29 @@ def _compatible(report: Report, rec: EventRecord, settings: EventSettings) -> bo
     if not _in_window(report.time, rec, timedelta(days=settings.window_days)):
         return False
     if report.kind == "deal":
-        return _amount_agrees(report, rec, settings.amount_tolerance)
+        return _amount_agrees(report, rec, settings.amount_tolerance) or _estimate_vs_final(
+            report, rec
+        )
     return True
+
+
+def _estimate_vs_final(report: Report, rec: EventRecord) -> bool:
+    """True when one side is at talks and the other announced or completed.
+
+    Figures reported during talks are estimates ("about $10 billion"); the
+    announcement fixes the real one, so the amount need not agree across that step.
+    """
+    if report.background:
+        return False
+    stages = {report.stage, rec.stage}
+    return "talks" in stages and bool(stages & {"announced", "completed"})
+
+
+def _behind(report: Report, rec: EventRecord) -> bool:
+    """True when the report is at an earlier stage than the event (a stale report)."""
+    if report.stage is None or rec.stage is None or "denied" in (report.stage, rec.stage):
+        return False
+    return _STAGE_RANK[report.stage] < _STAGE_RANK[rec.stage]
 
 
 def find_match(book: EventBook, report: Report, settings: EventSettings) -> EventRecord | None:
@@ -373,7 +397,7 @@ def _stage_moved(old: Stage | None, new: Stage | None) -> bool:
     return old is not None and old != "denied" and _STAGE_RANK[new] > _STAGE_RANK[old]
 
 
-def _merge(rec: EventRecord, report: Report) -> tuple[EventRecord, list[Change]]:
+def _merge(rec: EventRecord, report: Report, tolerance: float) -> tuple[EventRecord, list[Change]]:
     """Fold a new report into a record; return the record and what changed."""
     update: dict[str, object] = {}
     changed: list[Change] = []
@@ -386,14 +410,21 @@ def _merge(rec: EventRecord, report: Report) -> tuple[EventRecord, list[Change]]
         if seen not in rec.amounts_seen:
             update["amounts_seen"] = [*rec.amounts_seen, seen][-MAX_AMOUNTS:]
         first = rec.amount_usd is None and rec.amount is None
-        revised = (
+        same_currency = (
             report.amount is not None
             and rec.amount is not None
             and report.currency is not None
             and report.currency == rec.currency
-            and not _close(report.amount, rec.amount, 1e-9)
         )
-        if first or revised:
+        if same_currency:
+            revised = not _close(report.amount, rec.amount, 1e-9)  # type: ignore[arg-type]
+        else:  # across currencies only a difference beyond the tolerance is real
+            revised = (
+                report.amount_usd is not None
+                and rec.amount_usd is not None
+                and not _close(report.amount_usd, rec.amount_usd, tolerance)
+            )
+        if first or (revised and not _behind(report, rec)):
             update |= {
                 "amount_usd": report.amount_usd,
                 "amount": report.amount,
@@ -512,6 +543,6 @@ def apply(
     status = "background" if rec.background_only else "update"
     if report.article_id in rec.article_ids:
         return book, to_event(book.key, rec, status, repeat=True)
-    merged, changed = _merge(rec, report)
+    merged, changed = _merge(rec, report, settings.amount_tolerance)
     events = [merged if r.event_id == rec.event_id else r for r in book.events]
     return book.model_copy(update={"events": events}), to_event(book.key, merged, status, changed)

@@ -267,6 +267,29 @@ def test_amount_outside_tolerance_opens_another_event() -> None:
     assert len(book.events) == 2
 
 
+def test_announcement_replaces_the_estimate_from_talks() -> None:
+    """'In talks, about $10bn' then 'announces $14.3bn' is one deal whose amount changed."""
+    _, events = run(
+        deal(1, stage="talks", amount_usd=1e10, amount=1e10),
+        deal(2, source="Wire B", stage="announced", amount_usd=1.43e10, amount=1.43e10),
+    )
+    assert [e.status for e in events] == ["new", "update"]
+    assert events[1].changed == ["amount", "stage", "sources"]
+    assert events[1].amount_usd == 1.43e10
+
+
+def test_stale_estimate_after_the_announcement_changes_nothing() -> None:
+    """A late 'in talks, about $10bn' report joins the announced deal but keeps its amount."""
+    _, events = run(
+        deal(1, stage="announced", amount_usd=1.43e10, amount=1.43e10),
+        deal(2, source="Wire B", stage="talks", amount_usd=1e10, amount=1e10),
+    )
+    assert [e.status for e in events] == ["new", "update"]
+    assert events[1].changed == ["sources"]
+    assert events[1].amount_usd == 1.43e10
+    assert events[1].stage == "announced"
+
+
 def test_same_parties_months_apart_are_two_events() -> None:
     """Outside the window (30 days by default) the same parties make a new event."""
     book, events = run(deal(1), deal(2, days=90))
