@@ -68,8 +68,12 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class Report(_Frozen):
-    """One deal or layoff as one article reports it: the unit `apply` folds into events."""
+class Report(WireModel):
+    """One deal or layoff as one article reports it: the unit `apply` folds into events.
+
+    A wire model so that the agent can repartition reports by `key` (an article
+    may report several deals and layoffs, each with its own key).
+    """
 
     key: str
     kind: EventKind
