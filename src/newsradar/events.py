@@ -33,9 +33,11 @@ Statuses and what changes an event:
   changes its amount, headcount or stage. A current report never matches a
   background-only event: a recalled deal is not the one announced today.
 
-Idempotency: a report whose article is already counted in the event it matches
-yields the same book and an Event with `repeat=True`, `changed=[]` (decide() then
-does nothing). The ledger keys of alerts already decided for an event are kept in
+Idempotency: every report has an identity (`<article id>#<ordinal>`); a report
+already folded into an event (a redelivery or a replay) yields the same book and
+an Event with `repeat=True`, `changed=[]` (decide() then does nothing). A second
+report of the same event from the same article may add figures but never counts
+the article twice. The ledger keys of alerts already decided for an event are kept in
 its record (`EventBook.alerted`, `EventBook.with_alerted`), so no extra table is
 needed to make alerting idempotent.
 """
@@ -99,6 +101,11 @@ class Report(WireModel):
     near_duplicate_of: str | None = None
 
     @property
+    def report_id(self) -> str:
+        """Identity of this report: its article and its position in the article's reports."""
+        return f"{self.article_id}#{self.ordinal}"
+
+    @property
     def has_amount(self) -> bool:
         """True when the report gives an amount of money."""
         return self.amount_usd is not None or self.amount is not None
@@ -135,7 +142,10 @@ class EventRecord(_Frozen):
     first_seen: AwareDatetime
     last_seen: AwareDatetime
     article_ids: list[str]
-    report_count: int = 1
+    report_count: int = Field(default=1, description="articles counted, beyond the bound too")
+    report_ids: list[str] = Field(
+        default_factory=list, description="'<article id>#<ordinal>' of every report folded in"
+    )
     sources: list[str]
     languages: list[str]
     evidence: str
@@ -334,12 +344,12 @@ def _behind(report: Report, rec: EventRecord) -> bool:
 
 
 def find_match(book: EventBook, report: Report, settings: EventSettings) -> EventRecord | None:
-    """The event `report` belongs to: one already counting its article, else the
-    compatible event seen most recently; None when it opens a new event."""
-    candidates = [rec for rec in book.events if _compatible(report, rec, settings)]
-    for rec in candidates:
-        if report.article_id in rec.article_ids:
+    """The event `report` belongs to: the one it was already folded into (a redelivery),
+    else the compatible event seen most recently; None when it opens a new event."""
+    for rec in book.events:
+        if report.report_id in rec.report_ids:
             return rec
+    candidates = [rec for rec in book.events if _compatible(report, rec, settings)]
     if not candidates:
         return None
     return max(candidates, key=lambda rec: rec.last_seen)
@@ -385,6 +395,7 @@ def _open(report: Report) -> EventRecord:
         first_seen=report.time,
         last_seen=report.time,
         article_ids=[report.article_id],
+        report_ids=[report.report_id],
         sources=[report.source],
         languages=[report.language],
         evidence=report.evidence,
@@ -470,8 +481,10 @@ def _merge(rec: EventRecord, report: Report, tolerance: float) -> tuple[EventRec
             update["co_investors"] = [*rec.co_investors, *extra]
             update["parties"] = [*rec.parties, *extra]
 
-    update["article_ids"] = [*rec.article_ids, report.article_id][-MAX_ARTICLE_IDS:]
-    update["report_count"] = rec.report_count + 1
+    update["report_ids"] = [*rec.report_ids, report.report_id][-MAX_ARTICLE_IDS:]
+    if report.article_id not in rec.article_ids:  # one article counts once, whatever it says
+        update["article_ids"] = [*rec.article_ids, report.article_id][-MAX_ARTICLE_IDS:]
+        update["report_count"] = rec.report_count + 1
     update["first_seen"] = min(rec.first_seen, report.time)
     update["last_seen"] = max(rec.last_seen, report.time)
     if changed:
@@ -545,7 +558,7 @@ def apply(
         return book.model_copy(update={"events": events}), to_event(book.key, new, status)
 
     status = "background" if rec.background_only else "update"
-    if report.article_id in rec.article_ids:
+    if report.report_id in rec.report_ids:
         return book, to_event(book.key, rec, status, repeat=True)
     merged, changed = _merge(rec, report, settings.amount_tolerance)
     events = [merged if r.event_id == rec.event_id else r for r in book.events]

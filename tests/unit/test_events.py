@@ -397,6 +397,18 @@ def test_one_article_with_current_and_past_deals_makes_two_events() -> None:
     assert all(e.repeat for e in again)
 
 
+def test_second_report_from_one_article_adds_figures_but_not_a_count() -> None:
+    """Two mentions of one deal in one article: the amount is taken, the article counted once."""
+    _, events = run(
+        deal(1, amount_usd=None, amount=None, currency=None),
+        deal(1, ordinal=1),
+    )
+    assert events[1].changed == ["amount"]
+    assert events[1].article_ids == ["a1"]
+    assert events[1].report_count == 1
+    assert events[1].repeat is False
+
+
 # --- layoffs --------------------------------------------------------------------------
 
 

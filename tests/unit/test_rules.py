@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from newsradar.alerts import apply_and_decide, decide, ledger_key, matches
 from newsradar.config import EventSettings, RuleSettings
@@ -238,6 +240,9 @@ def test_stream_alerts_once_and_replay_adds_nothing() -> None:
     again, more = stream(reports, rules, book)
     assert more == []
     assert again == book
+    shuffled, more = stream(list(reversed(reports)), rules, book)
+    assert more == []
+    assert shuffled == book
 
 
 def test_stream_amount_revision_realerts_on_update_rules_only() -> None:
@@ -274,3 +279,41 @@ def test_layoff_stream_uses_layoff_rules() -> None:
     _, _, alerts = apply_and_decide(None, layoff, SETTINGS, rules, now=NOW)
     assert [a.rule for a in alerts] == ["cuts"]
     assert alerts[0].event.headcount == 5000
+
+
+_report_fields = st.fixed_dictionaries(
+    {
+        "source": st.sampled_from(["S1", "S2", "S3", "S4"]),
+        "days": st.integers(min_value=0, max_value=120),
+        "amount_usd": st.sampled_from([None, 5e8, 2e9, 2.1e9]),
+        "stage": st.sampled_from([None, "talks", "announced", "completed", "denied"]),
+        "background": st.booleans(),
+    }
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(_report_fields, min_size=1, max_size=12))
+def test_any_stream_never_repeats_a_ledger_key_and_replays_silently(
+    fields: list[dict[str, Any]],
+) -> None:
+    """For any report stream: ledger keys are unique; replaying it, in any order, does nothing."""
+    rules = [
+        rule("pair", parties_all=["Northwind", "Acme AI"]),
+        rule("loud", on_update=True),
+        rule("big", min_amount_usd=1e9, min_sources=2, on_update=True),
+    ]
+    reports = [
+        report(n, amount=f["amount_usd"], currency="USD" if f["amount_usd"] else None, **f)
+        for n, f in enumerate(fields)
+    ]
+    book, alerts = stream(reports, rules)
+    keys = [a.ledger_key for a in alerts]
+    assert len(keys) == len(set(keys))
+    assert all(a.event.status != "background" for a in alerts)
+    again, more = stream(reports, rules, book)
+    assert more == []
+    assert again == book
+    shuffled, more = stream(list(reversed(reports)), rules, book)
+    assert more == []
+    assert shuffled == book
