@@ -184,7 +184,7 @@ async def test_trickled_body_is_cut_by_total_timeout(server: FeedServer) -> None
             await fetcher.fetch(server.url("/trickle?bytes=60&delay=1"))
         elapsed = time.monotonic() - started
     assert caught.value.kind == "timeout"
-    assert 1.4 <= elapsed < 3
+    assert 1.4 <= elapsed < 10  # cut near 1.5 s; the upper bound only proves no hang
     print(f"trickle cut after {elapsed:.2f}s (total timeout 1.5s)")
 
 
