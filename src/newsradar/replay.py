@@ -266,3 +266,34 @@ def decision_json(alert: Alert) -> dict[str, Any]:
         **data,
         "decided_at": alert.decided_at.isoformat(),
     }
+
+
+def _money(value: float) -> str:
+    for scale, suffix in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
+        if abs(value) >= scale:
+            return f"{value / scale:.3g}{suffix}"
+    return f"{value:.0f}"
+
+
+def decision_line(alert: Alert) -> str:
+    """One alert decision as one human-readable line (replay without --json)."""
+    event = alert.event
+    if event.kind == "deal":
+        what = f"deal {event.investor} -> {event.target}"
+        if event.amount_usd is not None:
+            what += f" ${_money(event.amount_usd)}"
+        elif event.amount is not None:
+            what += f" {_money(event.amount)} {event.currency or ''}".rstrip()
+    else:
+        what = f"layoff {event.company}"
+        if event.headcount is not None:
+            what += f" {event.headcount} jobs"
+        elif event.percent is not None:
+            what += f" {event.percent:g}%"
+    if event.stage:
+        what += f" ({event.stage})"
+    sources = len(event.sources)
+    return (
+        f"[{alert.rule}] {alert.reason}: {what}; {sources} source{'s' * (sources != 1)}, "
+        f"{event.first_seen.date().isoformat()}; {event.title} ({alert.ledger_key})"
+    )

@@ -14,7 +14,7 @@ from newsradar.config import Settings
 from newsradar.errors import DecodeError
 from newsradar.models import Alert
 from newsradar.nlp.schema import Analysis, Deal, Evidence
-from newsradar.replay import Replayer, decision_json, load_articles
+from newsradar.replay import Replayer, decision_json, decision_line, load_articles
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "replay"
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -187,6 +187,15 @@ def test_decision_json_has_the_promised_fields() -> None:
     assert line["article_ids"] == ["ten-01"]
     assert line["sources"] == ["Example Wire"]
     assert line["decided_at"] == "2026-01-01T00:00:00+00:00"
+
+
+def test_decision_line_is_readable() -> None:
+    """The plain output names rule, reason, parties, amount, sources and the ledger key."""
+    replayer = Replayer(settings({"name": "all", "kind": "deal"}), analyze=_fixed_analyze)
+    [alert] = replayer.feed_all(load_articles(DATA / "deal_ten_outlets.jsonl")[:1])
+    line = decision_line(alert)
+    assert line.startswith("[all] new: deal Northwind -> Acme AI $2bn; 1 source, 2023-09-25;")
+    assert line.endswith(f"({alert.ledger_key})")
 
 
 # --- real analyze on real and written data --------------------------------------------
