@@ -12,6 +12,7 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 from newsradar.errors import (
@@ -255,6 +256,25 @@ async def test_name_resolving_to_metadata_address_is_refused(server: FeedServer)
         with pytest.raises(BlockedAddressError):
             await fetcher.fetch(f"http://ok.test:{server.port}{redirect}")
     assert server.count(SAMPLE_FEED) == 1
+
+
+async def test_truncated_body_is_a_payload_error(server: FeedServer, fetcher: FeedFetcher) -> None:
+    """A connection closed before Content-Length bytes arrived gives kind "payload"."""
+
+    async def truncated(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/rss+xml"})
+        response.content_length = 1000
+        await response.prepare(request)
+        await response.write(b"<rss version")
+        assert request.transport is not None
+        request.transport.close()
+        return response
+
+    server.on("/truncated", truncated)
+    with pytest.raises(FetchError) as caught:
+        await fetcher.fetch(server.url("/truncated"))
+    assert caught.value.kind == "payload"
+    assert server.count("/truncated") == 1
 
 
 @pytest.mark.parametrize("url", ["ftp://127.0.0.1/feed.xml", "file:///etc/passwd", "feed.xml"])
