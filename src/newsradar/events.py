@@ -58,7 +58,7 @@ from newsradar.models import Change, Enriched, Event, EventKind, EventStatus, Wi
 from newsradar.nlp.schema import Stage
 
 MAX_EVENTS_PER_KEY = 32
-MAX_ARTICLE_IDS = 256
+MAX_REPORT_IDS = 200  # per event; keeps a busy key's book well under Kafka's 1 MB message limit
 MAX_SOURCES = 128
 MAX_AMOUNTS = 32
 MAX_ALERTED = 256
@@ -141,10 +141,9 @@ class EventRecord(_Frozen):
     stage: Stage | None = None
     first_seen: AwareDatetime
     last_seen: AwareDatetime
-    article_ids: list[str]
     report_count: int = Field(default=1, description="articles counted, beyond the bound too")
     report_ids: list[str] = Field(
-        default_factory=list, description="'<article id>#<ordinal>' of every report folded in"
+        description="'<article id>#<ordinal>' of the reports folded in, oldest first (bounded)"
     )
     sources: list[str]
     languages: list[str]
@@ -152,6 +151,11 @@ class EventRecord(_Frozen):
     title: str
     url: str | None = None
     alerted: list[str] = Field(default_factory=list, description="ledger keys already decided")
+
+
+def article_ids(rec: EventRecord) -> list[str]:
+    """The distinct articles of a record's reports, oldest first."""
+    return list(dict.fromkeys(rid.rpartition("#")[0] for rid in rec.report_ids))
 
 
 class EventBook(WireModel):
@@ -394,7 +398,6 @@ def _open(report: Report) -> EventRecord:
         stage=report.stage,
         first_seen=report.time,
         last_seen=report.time,
-        article_ids=[report.article_id],
         report_ids=[report.report_id],
         sources=[report.source],
         languages=[report.language],
@@ -481,9 +484,8 @@ def _merge(rec: EventRecord, report: Report, tolerance: float) -> tuple[EventRec
             update["co_investors"] = [*rec.co_investors, *extra]
             update["parties"] = [*rec.parties, *extra]
 
-    update["report_ids"] = [*rec.report_ids, report.report_id][-MAX_ARTICLE_IDS:]
-    if report.article_id not in rec.article_ids:  # one article counts once, whatever it says
-        update["article_ids"] = [*rec.article_ids, report.article_id][-MAX_ARTICLE_IDS:]
+    update["report_ids"] = [*rec.report_ids, report.report_id][-MAX_REPORT_IDS:]
+    if report.article_id not in article_ids(rec):  # one article counts once, whatever it says
         update["report_count"] = rec.report_count + 1
     update["first_seen"] = min(rec.first_seen, report.time)
     update["last_seen"] = max(rec.last_seen, report.time)
@@ -524,7 +526,7 @@ def to_event(
         stage=rec.stage,
         first_seen=rec.first_seen,
         last_seen=rec.last_seen,
-        article_ids=list(rec.article_ids),
+        article_ids=article_ids(rec),
         report_count=rec.report_count,
         sources=list(rec.sources),
         languages=list(rec.languages),

@@ -10,6 +10,7 @@ import pytest
 from newsradar.config import EventSettings
 from newsradar.events import (
     MAX_EVENTS_PER_KEY,
+    MAX_REPORT_IDS,
     EventBook,
     Report,
     apply,
@@ -440,6 +441,16 @@ def test_book_is_bounded() -> None:
     assert len(book.events) == MAX_EVENTS_PER_KEY
     assert book.record(events[0].event_id) is None
     assert book.record(events[-1].event_id) is not None
+
+
+def test_article_ids_are_bounded_but_counted() -> None:
+    """A story with very many reports keeps the latest ids and the full count."""
+    n = MAX_REPORT_IDS + 20
+    _, events = run(*(deal(i, source=f"S{i % 7}") for i in range(n)))
+    last = events[-1]
+    assert last.report_count == n
+    assert len(last.article_ids) == MAX_REPORT_IDS
+    assert last.article_ids[-1] == f"a{n - 1}"
 
 
 def test_alerted_keys_are_kept_per_event() -> None:
