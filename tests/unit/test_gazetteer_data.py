@@ -32,7 +32,13 @@ WIKIDATA_RE = re.compile(r"^Q\d+$")
 COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
 MIN_ORGS = 400
 MIN_PEOPLE = 100
-MIN_DEV_COVERAGE = 0.95
+MIN_DEV_COVERAGE = 0.97
+MIN_SURFACE_CHARS = 2
+
+
+def _norm(surface: str) -> str:
+    """A surface form as the matcher compares it (typographic apostrophe folded)."""
+    return surface.replace("\u2019", "'")
 
 
 def _load(path: Path) -> list[dict[str, Any]]:
@@ -108,11 +114,11 @@ def test_org_names_unique_and_aliases_unambiguous(orgs: list[dict[str, Any]]) ->
     """No canonical name repeats and no surface form points to two organisations."""
     names = Counter(entry["name"] for entry in orgs)
     assert [n for n, c in names.items() if c > 1] == []
-    owner: dict[str, str] = {entry["name"]: entry["name"] for entry in orgs}
+    owner: dict[str, str] = {_norm(entry["name"]): entry["name"] for entry in orgs}
     clashes: list[str] = []
     for entry in orgs:
         for alias in entry["aliases"]:
-            previous = owner.setdefault(alias, entry["name"])
+            previous = owner.setdefault(_norm(alias), entry["name"])
             if previous != entry["name"]:
                 clashes.append(f"{alias!r}: {previous} / {entry['name']}")
     assert clashes == []
@@ -164,16 +170,41 @@ def test_people_names_and_aliases_unique(people: list[dict[str, Any]]) -> None:
     """No person name repeats and no person surface form is shared by two people."""
     names = Counter(entry["name"] for entry in people)
     assert [n for n, c in names.items() if c > 1] == []
-    owner: dict[str, str] = {entry["name"]: entry["name"] for entry in people}
+    owner: dict[str, str] = {_norm(entry["name"]): entry["name"] for entry in people}
     clashes: list[str] = []
     for entry in people:
         if len(set(entry["aliases"])) != len(entry["aliases"]) or entry["name"] in entry["aliases"]:
             clashes.append(f"{entry['name']}: duplicate alias or alias equal to its own name")
         for alias in entry["aliases"]:
-            previous = owner.setdefault(alias, entry["name"])
+            previous = owner.setdefault(_norm(alias), entry["name"])
             if previous != entry["name"]:
                 clashes.append(f"{alias!r}: {previous} / {entry['name']}")
     assert clashes == []
+
+
+def test_no_surface_shared_by_an_org_and_a_person(
+    orgs: list[dict[str, Any]], people: list[dict[str, Any]]
+) -> None:
+    """A surface form names either an organisation or a person, never both."""
+    org_surfaces = {_norm(s) for entry in orgs for s in [entry["name"], *entry["aliases"]]}
+    shared = [
+        s
+        for entry in people
+        for s in [entry["name"], *entry["aliases"]]
+        if _norm(s) in org_surfaces
+    ]
+    assert shared == []
+
+
+def test_surfaces_are_long_enough(orgs: list[dict[str, Any]], people: list[dict[str, Any]]) -> None:
+    """Every surface form has at least two characters (the matcher drops shorter ones)."""
+    short = [
+        s
+        for entry in [*orgs, *people]
+        for s in [entry["name"], *entry["aliases"]]
+        if len(s.strip()) < MIN_SURFACE_CHARS
+    ]
+    assert short == []
 
 
 def test_gazetteer_sizes(orgs: list[dict[str, Any]], people: list[dict[str, Any]]) -> None:
