@@ -297,3 +297,29 @@ def decision_line(alert: Alert) -> str:
         f"[{alert.rule}] {alert.reason}: {what}; {sources} source{'s' * (sources != 1)}, "
         f"{event.first_seen.date().isoformat()}; {event.title} ({alert.ledger_key})"
     )
+
+
+def replay_files(
+    paths: Iterable[str | Path],
+    settings: Settings,
+    *,
+    as_json: bool = False,
+    write: Callable[[str], object] = print,
+    replayer: Replayer | None = None,
+) -> list[Alert]:
+    """The body of `newsradar replay`: load each file in order, feed it, write each decision.
+
+    With `as_json`, one compact JSON object a line (`decision_json`), else `decision_line`.
+    Raises DecodeError / FeedParseError (NewsradarError) for an unreadable file.
+    """
+    replayer = replayer or Replayer(settings)
+    alerts: list[Alert] = []
+    for path in paths:
+        for article in load_articles(path):
+            for alert in replayer.feed(article):
+                alerts.append(alert)
+                if as_json:
+                    write(json.dumps(decision_json(alert), ensure_ascii=False))
+                else:
+                    write(decision_line(alert))
+    return alerts

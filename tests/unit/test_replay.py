@@ -14,7 +14,13 @@ from newsradar.config import Settings
 from newsradar.errors import DecodeError
 from newsradar.models import Alert
 from newsradar.nlp.schema import Analysis, Deal, Evidence
-from newsradar.replay import Replayer, decision_json, decision_line, load_articles
+from newsradar.replay import (
+    Replayer,
+    decision_json,
+    decision_line,
+    load_articles,
+    replay_files,
+)
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "replay"
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -196,6 +202,21 @@ def test_decision_line_is_readable() -> None:
     line = decision_line(alert)
     assert line.startswith("[all] new: deal Northwind -> Acme AI $2bn; 1 source, 2023-09-25;")
     assert line.endswith(f"({alert.ledger_key})")
+
+
+def test_replay_files_writes_one_json_line_per_decision() -> None:
+    """replay_files (the CLI body) prints each decision as one JSON object a line."""
+    lines: list[str] = []
+    config = settings({"name": "all", "kind": "deal"}, {"name": "big", "kind": "deal"})
+    alerts = replay_files(
+        [DATA / "deal_ten_outlets.jsonl", DATA / "deal_ten_outlets.jsonl"],
+        config,
+        as_json=True,
+        write=lines.append,
+        replayer=Replayer(config, analyze=_fixed_analyze),
+    )
+    assert len(alerts) == len(lines) == 2
+    assert [json.loads(line)["rule"] for line in lines] == ["all", "big"]
 
 
 # --- real analyze on real and written data --------------------------------------------
