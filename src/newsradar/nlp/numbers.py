@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -42,6 +42,8 @@ _SP = f"[{_SPACES}]"
 _LETTER = r"[^\W\d_]"
 _END = rf"(?!{_LETTER})"  # no letter follows: the word ends here
 _YEAR_MIN, _YEAR_MAX = 1900, 2099
+_DIGITS_AND_MARKS = frozenset("0123456789.,")
+_BEFORE_WORD = " \n\t\u00a0\u202f(\"“«'‘"  # what may stand before a number word
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +160,7 @@ class _Grammar:
     currencies: dict[str, str]  # lower-case sign/word/code -> ISO 4217
     iso_codes: frozenset[str]
     prefix_re: re.Pattern[str]
+    prefix_ends: frozenset[str]  # last characters of the signs written before amounts
     suffix_re: re.Pattern[str]
     follow_re: re.Pattern[str]
     count_re: re.Pattern[str]
@@ -303,7 +306,10 @@ def _grammar(lang: str) -> _Grammar:
     else:
         first = rf"{start_alt}{_END}"
         later = rf"{tok_alt}{_END}"
-    words_re = re.compile(rf"{first}(?:{join_sep}{later})*") if start_entries else None
+    # Anchored on the character before the word: a leading class lets `re` skip ahead fast.
+    words_re = (
+        re.compile(rf"[{_BEFORE_WORD}]{first}(?:{join_sep}{later})*") if start_entries else None
+    )
     all_words = sorted(kinds, key=len, reverse=True)
     split_re = re.compile("|".join(re.escape(w) for w in all_words) or "(?!)")
 
@@ -382,6 +388,7 @@ def _grammar(lang: str) -> _Grammar:
         currencies=currencies,
         iso_codes=iso_all,
         prefix_re=prefix_re,
+        prefix_ends=frozenset(b[-1] for b in before),
         suffix_re=suffix_re,
         follow_re=follow_re,
         count_re=count_re,
@@ -395,38 +402,45 @@ def _grammar(lang: str) -> _Grammar:
 # --------------------------------------------------------------------------- numbers
 
 
-def _parse_digits(s: str, g: _Grammar, *, integer: bool) -> float | None:
+def _parse_digits(s: str, g: _Grammar) -> tuple[float, float] | None:
     """Read "10.000", "1,5", "10 000", "1,234.5" as the language writes them.
 
-    A single separator followed by exactly three digits is a thousands separator when the
-    language groups with it (de "1.000", en "1,000") or when a whole number is expected
-    (`integer`, as for headcounts: "10.000 employees" is never ten); otherwise a decimal.
+    Gives two readings: as an amount, and as a count. A single separator followed by
+    exactly three digits groups thousands when the language groups with it (de "1.000",
+    en "1,000"), else it is a decimal mark; a count is a whole number, so there it always
+    groups ("10.000 employees" is never ten).
     """
-    for ch in set(s) - set("0123456789.,"):  # spaces and apostrophes that group digits
+    if s.isdigit():
+        v = float(s)
+        return v, v
+    for ch in set(s) - _DIGITS_AND_MARKS:  # spaces and apostrophes that group digits
         if ch not in g.group_chars and not (ch in _SPACES and " " in g.group_chars):
             return None
         s = s.replace(ch, "")
-    seps = [(i, c) for i, c in enumerate(s) if c in ".,"]
-    if not seps:
-        return float(s)
-    kinds = {c for _, c in seps}
-    if len(kinds) == 2:  # "1,234.56" / "1.234,56": the last one is the decimal
-        dec = seps[-1][1]
-        if sum(1 for _, c in seps if c == dec) != 1:
+    n_dot, n_comma = s.count("."), s.count(",")
+    if not n_dot and not n_comma:
+        v = float(s)
+        return v, v
+    if n_dot and n_comma:  # "1,234.56" / "1.234,56": the last mark is the decimal
+        dec = "." if s.rfind(".") > s.rfind(",") else ","
+        if s.count(dec) != 1:
             return None
-        grp = ",.".replace(dec, "")
         int_part, frac = s.rsplit(dec, 1)
-        return float(int_part.replace(grp, "") + "." + frac)
-    sep = seps[0][1]
-    if len(seps) > 1:  # "1.000.000"
-        parts = s.split(sep)
+        v = float(int_part.replace("," if dec == "." else ".", "") + "." + frac)
+        return v, v
+    sep = "." if n_dot else ","
+    parts = s.split(sep)
+    if len(parts) > 2:  # "1.000.000"
         if all(len(p) == 3 for p in parts[1:]):
-            return float("".join(parts))
+            v = float("".join(parts))
+            return v, v
         return None
-    int_part, frac = s.split(sep)
-    if len(frac) == 3 and (sep in g.group_chars or integer):
-        return float(int_part + frac)
-    return float(int_part + "." + frac)
+    int_part, frac = parts
+    decimal = float(int_part + "." + frac)
+    if len(frac) != 3:
+        return decimal, decimal
+    grouped = float(int_part + frac)
+    return (grouped if sep in g.group_chars else decimal), grouped
 
 
 def _combine(tokens: Iterable[tuple[str, float]], current: float = 0.0) -> float | None:
@@ -473,14 +487,13 @@ def _combine(tokens: Iterable[tuple[str, float]], current: float = 0.0) -> float
     return total + current
 
 
-@dataclass(frozen=True, slots=True)
-class _Token:
+class _Token(NamedTuple):
     """A number found in the text (offsets into the text)."""
 
     start: int
     end: int
     value: float  # as money would read it
-    count: float  # as a headcount would read it (thousands separator when ambiguous)
+    headcount: float  # as a headcount would read it (thousands separator when ambiguous)
     scale: float  # product of the scale words (1.0 without)
     plain: str  # the bare digits when written without separator or scale, else ""
     words: bool  # written in words
@@ -544,45 +557,55 @@ def _tokenize(text: str, g: _Grammar) -> tuple[str, tuple[_Token, ...]]:
         if not _left_ok(low, start) or (not scale_text and not _right_ok(low, num_end)):
             continue
         digits = low[start:num_end]
-        value = _parse_digits(digits, g, integer=False)
-        count = _parse_digits(digits, g, integer=True)
-        if value is None or count is None:
+        readings = _parse_digits(digits, g)
+        if readings is None:
             continue
+        value, count = readings
         scale = 1.0
         if scale_text:
             parts = _suffix_value(scale_text, g)
             scaled = _combine(parts, value)
-            scaled_count = _combine(parts, count)
+            scaled_count = scaled if count == value else _combine(parts, count)
             if scaled is None or scaled_count is None or value == 0:
                 continue
             scale = scaled / value
-            value, count = scaled, scaled_count
+            value, count = scaled, float(scaled_count)
         plain = digits if digits.isdigit() else ""
         tokens.append(_Token(start, m.end(), value, count, scale, plain, False, False))
     if g.words_re is not None:
         taken = [(t.start, t.end) for t in tokens]
-        for m in g.words_re.finditer(low):
-            start, end = m.start(), m.end()
-            if start and (low[start - 1].isalnum() or low[start - 1] == "_"):
-                continue
+        for m in g.words_re.finditer(" " + low):  # offsets shift by one: the space
+            start, end = m.start(), m.end() - 1
             if any(s < end and start < e for s, e in taken):
                 continue
-            parts = _scale_tokens(m.group(), g)
-            value = _combine(parts)
-            if value is None:
-                art_only = all(k in ("art", "join") for k, _ in parts)
-                if not art_only:
-                    continue
-                value = 1.0
-            else:
-                art_only = False
+            parts = _scale_tokens(low[start:end], g)
+            combined = _combine(parts)
+            art_only = combined is None
+            if art_only and not all(k in ("art", "join") for k, _ in parts):
+                continue
+            value = 1.0 if combined is None else combined
             scale = 1.0
             for kind, v in parts:
                 if kind == "scale":
                     scale *= v
             tokens.append(_Token(start, end, value, value, scale, "", True, art_only))
-        tokens.sort(key=lambda t: t.start)
+        if len(tokens) > len(taken):
+            tokens = _drop_percent_words(low, sorted(tokens, key=lambda t: t.start), g)
     return low, tuple(tokens)
+
+
+def _drop_percent_words(low: str, tokens: list[_Token], g: _Grammar) -> list[_Token]:
+    """Drop number words inside a percent phrase ("3 pour cent", "5 por ciento")."""
+    kept: list[_Token] = []
+    until = -1
+    for tok in tokens:
+        if tok.start < until:
+            continue
+        kept.append(tok)
+        m = g.percent_re.match(low, tok.end)
+        if m is not None:
+            until = m.end()
+    return kept
 
 
 @lru_cache(maxsize=256)
@@ -615,12 +638,12 @@ def parse_number(s: str, lang: str) -> float | None:
         if m is not None:
             scale_text = m.group("scale") or ""
             digits = low[: m.end() - len(scale_text)]
-            value = _parse_digits(digits, g, integer=False)
-            if value is not None and scale_text:
-                return _combine(_suffix_value(scale_text, g), value)
-            if value is not None:
-                return value
-        if g.words_re is not None and g.words_re.fullmatch(low):
+            readings = _parse_digits(digits, g)
+            if readings is not None and scale_text:
+                return _combine(_suffix_value(scale_text, g), readings[0])
+            if readings is not None:
+                return readings[0]
+        if g.words_re is not None and g.words_re.fullmatch(" " + low):
             value = _combine(_scale_tokens(low, g))
             if value is not None:
                 return value
@@ -632,6 +655,17 @@ def parse_number(s: str, lang: str) -> float | None:
 
 def _currency_before(text: str, low: str, tok: _Token, g: _Grammar) -> tuple[str, int] | None:
     """ISO code and start of a sign or code written before the number ("US$", "EUR ")."""
+    at = tok.start - 1
+    if at >= 0 and low[at] in _SPACES:
+        at -= 1
+    if at < 0:
+        return None
+    prev = low[at]
+    if prev.isalpha():  # only a code in capitals ("USD 40") or "Rs" can end with a letter
+        if not text[at].isupper() and prev != "s":
+            return None
+    elif prev not in g.prefix_ends:
+        return None
     pos = max(0, tok.start - 8)
     while (m := g.prefix_re.search(low, pos, tok.start)) is not None:
         pos = m.start() + 1
@@ -713,9 +747,9 @@ def _is_year(tok: _Token) -> bool:
 
 def _count_ok(text: str, low: str, tok: _Token, prev: _Token | None, g: _Grammar) -> bool:
     """Whether the token can be a number of people (not a year, money or phone number)."""
-    if tok.article_only or tok.count < 1 or tok.count != int(tok.count):
+    if tok.article_only or tok.headcount < 1 or tok.headcount != int(tok.headcount):
         return False
-    if tok.words and tok.count < 2:
+    if tok.words and tok.headcount < 2:
         return False
     if tok.plain.startswith("0"):
         return False
@@ -752,7 +786,7 @@ def _headcounts_in(text: str, lang: str) -> list[HeadcountMatch]:
             continue
         if _is_year(tok) and m.group("gap"):
             continue
-        start, value = tok.start, int(tok.count)
+        start, value = tok.start, int(tok.headcount)
         # "2600 der 8000 Stellen", "200 of its 1,400 employees": the first number counts.
         if (
             i > 0
@@ -762,7 +796,7 @@ def _headcounts_in(text: str, lang: str) -> list[HeadcountMatch]:
             and g.partitive_re.fullmatch(low, prev_tok.end, tok.start)
             and _count_ok(text, low, prev_tok, tokens[i - 2] if i > 1 else None, g)
         ):
-            start, value = prev_tok.start, int(prev_tok.count)
+            start, value = prev_tok.start, int(prev_tok.headcount)
         end = m.end()
         found.append(HeadcountMatch(value, None, text[start:end], start, end))
         taken_until = end
