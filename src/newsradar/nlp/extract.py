@@ -105,6 +105,28 @@ class Context:
     published_year: int | None
     ai_sentences: set[int] = field(default_factory=set)
     main_org: OrgMention | None = None
+    sentence_hits: list[list[CueHit]] = field(default_factory=list)
+    views: dict[int, _Sentence] = field(default_factory=dict)
+
+    def view(self, idx: int) -> _Sentence:
+        """The per-sentence view of sentence `idx`, built once."""
+        v = self.views.get(idx)
+        if v is None:
+            v = self.views[idx] = _Sentence(self, idx, self.sentences[idx])
+        return v
+
+    def __post_init__(self) -> None:
+        """Bucket the cue hits by sentence once (hits and sentences are in text order)."""
+        buckets: list[list[CueHit]] = [[] for _ in self.sentences]
+        i = 0
+        for h in self.hits:
+            while i < len(self.sentences) and self.sentences[i].end <= h.start:
+                i += 1
+            if i == len(self.sentences):
+                break
+            if self.sentences[i].start <= h.start and h.end <= self.sentences[i].end:
+                buckets[i].append(h)
+        self.sentence_hits = buckets
 
 
 def _in(span: Span, start: int, end: int | None = None) -> bool:
@@ -158,14 +180,42 @@ def _anaphor_re(lang: str) -> re.Pattern[str]:
 class _Sentence:
     """Per-sentence view: organisations, amounts, counts, cues, clauses."""
 
-    def __init__(self, ctx: Context, idx: int, span: Span, passive: frozenset[str]) -> None:
+    __slots__ = (
+        "_clause_cats",
+        "cats",
+        "clauses",
+        "counts",
+        "employers",
+        "hits",
+        "idx",
+        "money",
+        "orgs",
+        "span",
+    )
+
+    def __init__(self, ctx: Context, idx: int, span: Span) -> None:
         self.idx = idx
         self.span = span
-        self.orgs = [o for o in ctx.orgs if _in(span, o.start, o.end) and o.kind not in passive]
-        self.money = [m for m in ctx.money if _in(span, m.start, m.end)]
-        self.counts = [c for c in ctx.counts if _in(span, c.start, c.end)]
-        self.cats = _cats(ctx.hits, span)
+        start, end = span.start, span.end
+        self.orgs = [
+            o
+            for o in ctx.orgs
+            if start <= o.start and o.end <= end and o.kind not in DEAL_PASSIVE_KINDS
+        ]
+        self.employers = [o for o in self.orgs if o.kind not in LAYOFF_PASSIVE_KINDS]
+        self.money = [m for m in ctx.money if start <= m.start and m.end <= end]
+        self.counts = [c for c in ctx.counts if start <= c.start and c.end <= end]
+        self.hits = ctx.sentence_hits[idx]
+        self.cats = _cats(self.hits, span)
         self.clauses = split_clauses(ctx.norm, span)
+        self._clause_cats: dict[int, dict[str, list[CueHit]]] = {}
+
+    def clause_cats(self, clause: Span) -> dict[str, list[CueHit]]:
+        """Cue hits of one clause of this sentence, by category (computed once)."""
+        cats = self._clause_cats.get(clause.start)
+        if cats is None:
+            cats = self._clause_cats[clause.start] = _cats(self.hits, clause)
+        return cats
 
     def negated(self, ctx: Context, pos: int, window: int = 60) -> bool:
         """A negation cue before `pos` in the same clause, within `window` characters."""
@@ -325,7 +375,7 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
         investor = explicit[0] if explicit else None
         if target is not None and target.kind == "investor":
             return None  # a fund raising its own money
-        if _cats(ctx.hits, clause).get("fund") and cat == "raise":
+        if s.clause_cats(clause).get("fund") and cat == "raise":
             return None
     if target is not None and investor is not None and target.name == investor.name:
         investor = None
@@ -347,7 +397,7 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
         co_investors=co,
         amount=amount,
         stage=_stage(ctx, s, clause),
-        background=_background(ctx, clause),
+        background=_background(ctx, s, clause),
         evidence=(cue.start, cue.end),
         ai=ai,
         explicit_investor=bool(explicit),
@@ -358,7 +408,7 @@ def _stage(ctx: Context, s: _Sentence, clause: Span) -> str | None:
     cats = s.cats
     if cats.get("denied"):
         return "denied"
-    clause_cats = _cats(ctx.hits, clause)
+    clause_cats = s.clause_cats(clause)
     if cats.get("talks") and not clause_cats.get("completed"):
         return "talks"
     if clause_cats.get("completed") or cats.get("completed"):
@@ -368,8 +418,8 @@ def _stage(ctx: Context, s: _Sentence, clause: Span) -> str | None:
     return None
 
 
-def _background(ctx: Context, clause: Span) -> bool:
-    if _cats(ctx.hits, clause).get("past"):
+def _background(ctx: Context, s: _Sentence, clause: Span) -> bool:
+    if s.clause_cats(clause).get("past"):
         return True
     return _year_marks_past(ctx, clause)
 
@@ -379,13 +429,12 @@ def extract_deals(ctx: Context) -> list[DealFound]:
     found: list[DealFound] = []
     amounts: list[tuple[AmountRef, bool, str | None]] = []
     for idx, span in enumerate(ctx.sentences):
-        cues = [h for h in ctx.hits if h.category in DEAL_CATEGORIES and _in(span, h.start, h.end)]
-        has_inv_after = any(
-            h.category == "investor_after" and _in(span, h.start, h.end) for h in ctx.hits
-        )
+        sent_hits = ctx.sentence_hits[idx]
+        cues = [h for h in sent_hits if h.category in DEAL_CATEGORIES]
+        has_inv_after = any(h.category == "investor_after" for h in sent_hits)
         if not cues and not has_inv_after:
             continue
-        s = _Sentence(ctx, idx, span, DEAL_PASSIVE_KINDS)
+        s = ctx.view(idx)
         n_before = len(found)
         if s.orgs:
             for h in cues:
@@ -398,7 +447,7 @@ def extract_deals(ctx: Context) -> list[DealFound]:
             amount = _pick_amount(ctx, s, cue)
             if amount is not None:
                 clause = _clause_of(s.clauses, cue.start)
-                amounts.append((amount, _background(ctx, clause), _stage(ctx, s, clause)))
+                amounts.append((amount, _background(ctx, s, clause), _stage(ctx, s, clause)))
         if not cues and has_inv_after:
             inv = _investors_after(ctx, s, span.start)
             if inv:
@@ -410,7 +459,7 @@ def extract_deals(ctx: Context) -> list[DealFound]:
                         co_investors=[o.name for o in inv[1:]],
                         amount=None,
                         stage=None,
-                        background=_background(ctx, clause),
+                        background=_background(ctx, s, clause),
                         evidence=(inv[0].start, inv[0].end),
                         ai=False,
                         explicit_investor=True,
@@ -508,15 +557,15 @@ def _employer(ctx: Context, s: _Sentence, start: int) -> OrgMention | None:
     """The company cutting jobs: first organisation of the clause, else of the sentence
     part after the last semicolon, before the cue; else the first one after it."""
     clause = _clause_of(s.clauses, start)
-    in_clause = [o for o in s.orgs if clause.start <= o.start and o.end <= start]
+    in_clause = [o for o in s.employers if clause.start <= o.start and o.end <= start]
     if in_clause:
         return in_clause[0]
     semi = ctx.norm.rfind(";", s.span.start, start)
     lo = semi + 1 if semi >= 0 else s.span.start
-    before = [o for o in s.orgs if lo <= o.start and o.end <= start]
+    before = [o for o in s.employers if lo <= o.start and o.end <= start]
     if before:
         return before[0]
-    after = [o for o in s.orgs if o.start >= start and _in(clause, o.start)]
+    after = [o for o in s.employers if o.start >= start and _in(clause, o.start)]
     return after[0] if after else None
 
 
@@ -524,13 +573,13 @@ def extract_layoffs(ctx: Context) -> list[LayoffFound]:
     """Job cuts of the text, one per (company, headcount)."""
     found: list[LayoffFound] = []
     anaphor = _anaphor_re(ctx.lang)
-    for idx, span in enumerate(ctx.sentences):
-        if not any(h.category in ("layoff", "cut") and _in(span, h.start, h.end) for h in ctx.hits):
+    for idx in range(len(ctx.sentences)):
+        if not any(h.category in ("layoff", "cut") for h in ctx.sentence_hits[idx]):
             continue
-        s = _Sentence(ctx, idx, span, LAYOFF_PASSIVE_KINDS)
+        s = ctx.view(idx)
         for start, end in _layoff_cue_spans(ctx, s)[:1]:
             clause = _clause_of(s.clauses, start)
-            clause_cats = _cats(ctx.hits, clause)
+            clause_cats = s.clause_cats(clause)
             if clause_cats.get("layoff_exclude") or s.negated(ctx, start):
                 continue
             counts = [c for c in s.counts if c.value is not None]

@@ -14,12 +14,14 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from newsradar.nlp.lexicon import available_languages, lexicon
+from newsradar.nlp.lexicon import available_languages, own_cue_words, own_stopwords
 
 #: Languages py3langid may answer (lexicon languages plus close neighbours).
 LANGID_LANGUAGES: tuple[str, ...] = ("en", "fr", "de", "es", "it", "nl", "pt")
 #: py3langid reads at most this many characters.
 LANGID_MAX_CHARS = 400
+#: The vote reads at most this many characters.
+VOTE_MAX_CHARS = 600
 #: The function-word vote decides alone with at least this many hits ...
 MIN_VOTES = 3
 #: ... and this lead (share of all votes) over the runner-up.
@@ -28,14 +30,26 @@ MIN_MARGIN = 0.5
 _WORD = re.compile(r"[^\W\d_]+")
 
 
+#: Weight of a lexicon cue word ("licenciements") against a function word ("les").
+CUE_WEIGHT = 0.5
+
+
 @cache
-def _stopword_table() -> dict[str, tuple[str, ...]]:
-    """Function word -> the languages that use it."""
-    table: dict[str, list[str]] = {}
+def _stopword_table() -> dict[str, tuple[tuple[str, float], ...]]:
+    """Word -> the languages that use it, with the weight of its vote for each.
+
+    Function words vote with weight 1, single-word cues of the lexicon with
+    CUE_WEIGHT; a word shared by n languages gives each 1/n of its weight.
+    """
+    table: dict[str, dict[str, float]] = {}
     for lang in available_languages():
-        for word in lexicon(lang).stopwords:
-            table.setdefault(word, []).append(lang)
-    return {w: tuple(ls) for w, ls in table.items()}
+        for word in own_cue_words(lang):
+            table.setdefault(word, {})[lang] = CUE_WEIGHT
+        for word in own_stopwords(lang):
+            table.setdefault(word, {})[lang] = 1.0
+    return {
+        w: tuple((lang, weight / len(ls)) for lang, weight in ls.items()) for w, ls in table.items()
+    }
 
 
 @cache
@@ -56,12 +70,11 @@ def _vote(text: str) -> tuple[str | None, float, int]:
     counts: dict[str, float] = {}
     total = 0
     for word in _WORD.findall(text.lower()):
-        langs = table.get(word)
-        if langs is None:
+        votes = table.get(word)
+        if votes is None:
             continue
-        share = 1.0 / len(langs)
-        for lang in langs:
-            counts[lang] = counts.get(lang, 0.0) + share
+        for lang, weight in votes:
+            counts[lang] = counts.get(lang, 0.0) + weight
         total += 1
     if not counts:
         return None, 0.0, 0
@@ -79,8 +92,12 @@ def detect_language(text: str, hint: str | None = None) -> tuple[str, float]:
     """
     hint = hint.lower()[:2] if hint else None
     sample = text[:2000]
-    best, margin, votes = _vote(sample)
-    if best is not None and votes >= MIN_VOTES and margin >= MIN_MARGIN:
+    best, margin, votes = _vote(sample[:VOTE_MAX_CHARS])
+    if best is not None and (
+        (votes >= MIN_VOTES and margin >= MIN_MARGIN)
+        or (votes >= 8 and margin >= 0.25)
+        or (votes >= 2 and margin >= 0.9)
+    ):
         if hint and hint != best and votes < 2 * MIN_VOTES and margin < 0.8:
             return hint, 0.5
         return best, min(0.99, 0.6 + 0.4 * margin)
