@@ -177,7 +177,7 @@ class _NameRules:
     nonnames: frozenset[str]
     stop_lower: frozenset[str]
     aux_words: frozenset[str]
-    suffix_re: re.Pattern[str] | None
+    suffixes: frozenset[str]
     capitalised_nouns: bool
 
 
@@ -194,12 +194,6 @@ def _name_rules(lex: Lexicon) -> _NameRules:
 
 def _compile_name_rules(lex: Lexicon) -> _NameRules:
     company = lex.company
-    suffixes = [s for s in company.get("suffixes", ()) if s]
-    suffix_re = None
-    if suffixes:
-        body = "|".join(re.escape(s) for s in sorted(suffixes, key=len, reverse=True))
-        # Only the suffix is searched for (cheap); the name is read backwards from it.
-        suffix_re = re.compile(rf"(?<=[\w.]),? (?:{body})(?![\w])")
     stop_lower = set(lex.stopwords)
     stop_lower.update(a.lower() for a in company.get("aux", ()))
     stop_lower.update(m.lower() for m in lex.months)
@@ -208,7 +202,7 @@ def _compile_name_rules(lex: Lexicon) -> _NameRules:
         nonnames=all_nonnames(),
         stop_lower=frozenset(stop_lower),
         aux_words=frozenset(w for a in company.get("aux", ()) for w in a.lower().split()),
-        suffix_re=suffix_re,
+        suffixes=frozenset(x for x in company.get("suffixes", ()) if x),
         capitalised_nouns=bool(lex.extra.get("capitalised_nouns")),
     )
 
@@ -226,7 +220,7 @@ def _clean_name(tokens: list[str], rules: _NameRules) -> str | None:
     """Strip determiners and demonyms, trailing punctuation; None when nothing is left."""
     tokens = [t.rstrip(".,;:'’").removesuffix("'s") for t in tokens]
     tokens = [t for t in tokens if t]
-    while tokens and _NUMERIC.fullmatch(tokens[-1]):
+    while tokens and (_NUMERIC.fullmatch(tokens[-1]) or tokens[-1] in rules.suffixes):
         tokens.pop()
     while tokens and (tokens[0] in rules.strip or tokens[0].lower() in rules.stop_lower):
         tokens.pop(0)
@@ -365,6 +359,16 @@ def find_entities(
                     res = _read_forward(norm, m.end(), rules)
             if res is not None:
                 candidates.append(res)
+        elif cat == "co_suffix":
+            # A legal suffix, spelled exactly ("Acme GmbH", "Foo, Inc."), after a name.
+            if norm[hit.start : hit.end] in rules.suffixes and hit.start > 1:
+                pos = hit.start - 1
+                if norm[pos] == " " and norm[pos - 1] == ",":
+                    pos -= 1
+                if norm[pos] in " ,":
+                    res = _read_backward(norm, pos, rules)
+                    if res is not None:
+                        candidates.append(res)
         elif cat == "co_after":
             res = _read_backward(norm, hit.start, rules)
             if res is not None:
@@ -382,11 +386,6 @@ def find_entities(
             if res is not None and rules.capitalised_nouns and not _at_clause_start(norm, res[1]):
                 # German capitalises every noun: only a sentence-initial subject counts.
                 res = None
-            if res is not None:
-                candidates.append(res)
-    if rules.suffix_re is not None:
-        for m in rules.suffix_re.finditer(norm):
-            res = _read_backward(norm, m.start(), rules)
             if res is not None:
                 candidates.append(res)
 
@@ -431,7 +430,7 @@ def find_entities(
     return orgs, people
 
 
-_PATTERN_CATEGORIES = frozenset({"co_before", "co_after"}) | SUBJECT_CATEGORIES
+_PATTERN_CATEGORIES = frozenset({"co_before", "co_after", "co_suffix"}) | SUBJECT_CATEGORIES
 
 
 def _word_positions(text: str, word: str) -> list[int]:

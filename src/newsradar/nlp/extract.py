@@ -437,7 +437,11 @@ def extract_deals(ctx: Context) -> list[DealFound]:
         s = ctx.view(idx)
         n_before = len(found)
         if s.orgs:
+            last_end = -1
             for h in cues:
+                if h.start < last_end:
+                    continue  # overlapping cue ("invest" inside "invests in")
+                last_end = h.end
                 deal = _deal_for_cue(ctx, s, h)
                 if deal is not None:
                     found.append(deal)
@@ -494,26 +498,22 @@ def _better_amount(a: AmountRef | None, b: AmountRef | None) -> AmountRef | None
 def _merge_deals(found: list[DealFound]) -> list[DealFound]:
     merged: list[DealFound] = []
     for d in found:
-        for i, m in enumerate(merged):
+        for m in merged:
             if m.background != d.background or d.target is None or m.target != d.target:
                 continue
             if not (m.investor is None or d.investor is None or m.investor == d.investor):
                 continue
-            investor = m.investor
             if d.investor and (
-                investor is None or (d.explicit_investor and not m.explicit_investor)
+                m.investor is None or (d.explicit_investor and not m.explicit_investor)
             ):
-                investor = d.investor
-            co = list(dict.fromkeys([*m.co_investors, *d.co_investors]))
-            merged[i] = replace(
-                m,
-                investor=investor,
-                co_investors=[c for c in co if c != investor],
-                amount=_better_amount(m.amount, d.amount),
-                stage=m.stage or d.stage,
-                ai=m.ai or d.ai,
-                explicit_investor=m.explicit_investor or d.explicit_investor,
-            )
+                m.investor = d.investor
+            if d.co_investors:
+                co = dict.fromkeys([*m.co_investors, *d.co_investors])
+                m.co_investors = [c for c in co if c != m.investor]
+            m.amount = _better_amount(m.amount, d.amount)
+            m.stage = m.stage or d.stage
+            m.ai = m.ai or d.ai
+            m.explicit_investor = m.explicit_investor or d.explicit_investor
             break
         else:
             merged.append(d)
@@ -523,12 +523,9 @@ def _merge_deals(found: list[DealFound]) -> list[DealFound]:
     for p in sorted(partial, key=lambda d: not d.explicit_investor):
         open_deals = [i for i, d in enumerate(complete) if d.investor is None and not d.background]
         if len(open_deals) == 1:
-            i = open_deals[0]
-            complete[i] = replace(
-                complete[i],
-                investor=p.investor,
-                co_investors=p.co_investors or complete[i].co_investors,
-            )
+            target_deal = complete[open_deals[0]]
+            target_deal.investor = p.investor
+            target_deal.co_investors = p.co_investors or target_deal.co_investors
     # A deal in one direction and its mirror image: keep the first one.
     out: list[DealFound] = []
     for d in complete:

@@ -21,7 +21,7 @@ LANGID_LANGUAGES: tuple[str, ...] = ("en", "fr", "de", "es", "it", "nl", "pt")
 #: py3langid reads at most this many characters.
 LANGID_MAX_CHARS = 400
 #: The vote reads at most this many characters.
-VOTE_MAX_CHARS = 600
+VOTE_MAX_CHARS = 400
 #: The function-word vote decides alone with at least this many hits ...
 MIN_VOTES = 3
 #: ... and this lead (share of all votes) over the runner-up.

@@ -153,6 +153,7 @@ class CueMatcher:
         categories = dict(lex.cues)
         categories["co_before"] = lex.company.get("before", ())
         categories["co_after"] = lex.company.get("after", ())
+        categories["co_suffix"] = lex.company.get("suffixes", ())
         for category, phrases in categories.items():
             if category in skip:
                 continue
