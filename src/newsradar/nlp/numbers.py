@@ -165,6 +165,8 @@ class _Grammar:
     follow_re: re.Pattern[str]
     count_re: re.Pattern[str]
     partitive_re: re.Pattern[str]
+    ratio_re: re.Pattern[str]
+    range_re: re.Pattern[str]
     year_marker_re: re.Pattern[str]
     percent_re: re.Pattern[str]
     workforce_re: re.Pattern[str]
@@ -363,6 +365,13 @@ def _grammar(lang: str) -> _Grammar:
     partitive_re = re.compile(
         rf"{_SP}+{_phrase_regex(partitives)}(?:[{_SPACES}'’]+{_LETTER}+){{0,2}}{_SP}+"
     )
+    ratios = _str_list(data, "ratio_words", path)
+    ratio_re = re.compile(rf"{_SP}+{_phrase_regex(ratios)}{_SP}+")
+    ranges = _str_list(data, "range_words", path)
+    range_re = re.compile(
+        rf"{_SP}*(?:[-–]|{_SP}{_phrase_regex(ranges)}{_SP})"
+        rf"{_SP}*(?:{_phrase_regex(list(signs) + list(prefix_signs))})?{_SP}?"
+    )
     year_markers = _str_list(data, "year_markers", path)
     year_marker_re = re.compile(rf"(?<!{_LETTER}){_phrase_regex(year_markers)}{_SP}+$")
 
@@ -393,6 +402,8 @@ def _grammar(lang: str) -> _Grammar:
         follow_re=follow_re,
         count_re=count_re,
         partitive_re=partitive_re,
+        ratio_re=ratio_re,
+        range_re=range_re,
         year_marker_re=year_marker_re,
         percent_re=percent_re,
         workforce_re=workforce_re,
@@ -498,6 +509,7 @@ class _Token(NamedTuple):
     plain: str  # the bare digits when written without separator or scale, else ""
     words: bool  # written in words
     article_only: bool  # "a", "un", "ein" alone
+    ranged: bool = False  # took its scale from the next number ("$10-15 billion")
 
 
 def _scale_tokens(text: str, g: _Grammar) -> list[tuple[str, float]]:
@@ -554,7 +566,9 @@ def _tokenize(text: str, g: _Grammar) -> tuple[str, tuple[_Token, ...]]:
         start = m.start()
         scale_text = m.group("scale") or ""
         num_end = m.end() - len(scale_text)
-        if not _left_ok(low, start) or (not scale_text and not _right_ok(low, num_end)):
+        if not _left_ok(low, start) and not _glued_code(text, start, g):
+            continue
+        if not scale_text and not _right_ok(low, num_end):
             continue
         digits = low[start:num_end]
         readings = _parse_digits(digits, g)
@@ -591,7 +605,30 @@ def _tokenize(text: str, g: _Grammar) -> tuple[str, tuple[_Token, ...]]:
             tokens.append(_Token(start, end, value, value, scale, "", True, art_only))
         if len(tokens) > len(taken):
             tokens = _drop_percent_words(low, sorted(tokens, key=lambda t: t.start), g)
+    for i in range(len(tokens) - 1):  # "$10-15 billion", "10 à 15 milliards": share the scale
+        tok, nxt = tokens[i], tokens[i + 1]
+        if (
+            tok.scale == 1.0 < nxt.scale
+            and not tok.words
+            and tok.value < nxt.value / nxt.scale
+            and g.range_re.fullmatch(low, tok.end, nxt.start)
+        ):
+            tokens[i] = tok._replace(
+                value=tok.value * nxt.scale,
+                headcount=tok.headcount * nxt.scale,
+                scale=nxt.scale,
+                plain="",
+                ranged=True,
+            )
     return low, tuple(tokens)
+
+
+def _glued_code(text: str, start: int, g: _Grammar) -> bool:
+    """Whether the digits follow an ISO code written in capitals without a space ("USD10bn")."""
+    code = text[max(0, start - 3) : start]
+    if len(code) != 3 or code not in g.iso_codes:
+        return False
+    return start == 3 or not text[start - 4].isalpha()
 
 
 def _drop_percent_words(low: str, tokens: list[_Token], g: _Grammar) -> list[_Token]:
@@ -703,26 +740,36 @@ def _currency_after(text: str, low: str, tok: _Token, g: _Grammar) -> tuple[str,
 def _money_in(text: str, lang: str) -> list[MoneyMatch]:
     g = _grammar(lang)
     low, tokens = _tokens(text, lang)
+    spans: list[tuple[str, int, int] | None] = []
+    for tok in tokens:
+        span: tuple[str, int, int] | None = None
+        if not tok.article_only:
+            before = _currency_before(text, low, tok, g) if not tok.words else None
+            after = _currency_after(text, low, tok, g)
+            if before is not None:
+                end = after[1] if after is not None and after[0] == before[0] else tok.end
+                span = (before[0], before[1], end)
+            elif after is not None:
+                span = (after[0], tok.start, after[1])
+        spans.append(span)
+    for i, tok in enumerate(tokens[:-1]):  # a range has one currency: "10 à 15 milliards de $"
+        if tok.ranged and (spans[i] is None) != (spans[i + 1] is None):
+            first, second = spans[i], spans[i + 1]
+            if first is not None:
+                spans[i + 1] = (first[0], tokens[i + 1].start, tokens[i + 1].end)
+            elif second is not None:
+                spans[i] = (second[0], tok.start, tok.end)
     found: list[MoneyMatch] = []
     bare: list[_Token] = []
     last_end = 0
-    for tok in tokens:
-        if tok.article_only or tok.start < last_end:
+    for tok, span in zip(tokens, spans, strict=True):
+        if tok.start < last_end or tok.article_only:
             continue
-        before = _currency_before(text, low, tok, g) if not tok.words else None
-        after = _currency_after(text, low, tok, g)
-        if before is not None:
-            code, start = before
-            end = tok.end
-            if after is not None and after[0] == code:
-                end = after[1]
-        elif after is not None:
-            code, end = after
-            start = tok.start
-        else:
+        if span is None:
             if tok.scale >= 1e6 and g.follow_re.match(low, tok.end):
                 bare.append(tok)
             continue
+        code, start, end = span
         found.append(_money(tok.value, code, text, start, end))
         last_end = end
     for tok in bare:  # "385 millions levés" beside "385 millions $": borrow the currency
@@ -785,6 +832,20 @@ def _headcounts_in(text: str, lang: str) -> list[HeadcountMatch]:
         if m is None or not _count_ok(text, low, tok, prev_tok, g):
             continue
         if _is_year(tok) and m.group("gap"):
+            continue
+        if (
+            prev_tok is not None
+            and prev_tok.start >= taken_until
+            and not prev_tok.words
+            and 0 < prev_tok.headcount < tok.headcount
+            and g.ratio_re.fullmatch(low, prev_tok.end, tok.start)
+        ):  # "1 in 10 jobs", "1 de cada 10 empleados": a share of the workforce
+            share = round(100.0 * prev_tok.headcount / tok.headcount, 2)
+            end = m.end()
+            found.append(
+                HeadcountMatch(None, share, text[prev_tok.start : end], prev_tok.start, end)
+            )
+            taken_until = end
             continue
         start, value = tok.start, int(tok.headcount)
         # "2600 der 8000 Stellen", "200 of its 1,400 employees": the first number counts.
