@@ -47,12 +47,17 @@ class Pipeline:
         *,
         registry: CollectorRegistry | None = None,
         datadir: str | None = None,
+        embedded: bool = False,
     ) -> None:
         self.settings = settings
         self.bootstrap = list(bootstrap)
         self.registry = registry or CollectorRegistry()
         self.metrics = Metrics(self.registry)
         kafka = settings.kafka
+        # The embedded broker holds a join open for the whole rebalance timeout, so it gets
+        # short timeouts; a real cluster gets Faust's defaults unless configured.
+        session_timeout = kafka.session_timeout or (6.0 if embedded else 60.0)
+        rebalance_timeout = kafka.rebalance_timeout or (2.0 if embedded else 60.0)
         self.app = faust.App(
             kafka.app_id,
             broker=[f"kafka://{b.removeprefix('kafka://')}" for b in self.bootstrap],
@@ -69,6 +74,9 @@ class Pipeline:
             broker_commit_every=100,
             broker_commit_interval=1.0,
             table_standby_replicas=1,
+            broker_session_timeout=session_timeout,
+            broker_rebalance_timeout=rebalance_timeout,
+            broker_heartbeat_interval=min(3.0, session_timeout / 6),
         )
         self.topics = {
             name: self.app.topic(
@@ -83,8 +91,9 @@ class Pipeline:
             "feeds",
             default=None,
             partitions=kafka.partitions,
-            key_serializer="raw",
-            value_serializer="raw",
+            key_type=bytes,
+            value_type=bytes,
+            schema=faust.Schema(key_serializer="raw", value_serializer="raw"),
         )
         self.feeds = {make_feed_id(str(f.url)): f for f in settings.feeds}
         self._in_flight: dict[str, int] = {}

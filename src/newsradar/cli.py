@@ -93,7 +93,7 @@ def _serve(settings: Settings, *, allow_embedded: bool) -> None:
             bootstrap = [embedded.bootstrap]
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
-        pipeline = Pipeline(settings, bootstrap)
+        pipeline = Pipeline(settings, bootstrap, embedded=embedded is not None)
 
         async def prepare() -> None:
             await wait_for_kafka(bootstrap, timeout=300)

@@ -45,6 +45,12 @@ class KafkaSettings(_Frozen):
     replication_factor: int = Field(default=1, ge=1)
     app_id: str = Field(default="newsradar", pattern=r"^[A-Za-z0-9._-]+$")
     topic_prefix: str = Field(default="", pattern=r"^[A-Za-z0-9._-]*$")
+    session_timeout: float | None = Field(
+        default=None, gt=0, description="seconds; null: 60 on Kafka, 6 on the embedded broker"
+    )
+    rebalance_timeout: float | None = Field(
+        default=None, gt=0, description="seconds; null: 60 on Kafka, 2 on the embedded broker"
+    )
 
     @field_validator("bootstrap_servers", mode="before")
     @classmethod
