@@ -381,8 +381,10 @@ def _grammar(lang: str) -> _Grammar:
         rf"{_SP}?(?:{_phrase_regex(pct_signs)}|{_phrase_regex(pct_words)}{_END})"
     )
     wf_alt = noun_prefix + _phrase_regex(set(workers) | set(workforce)) + _END
+    # "5% of its workforce", "13 % de ses effectifs", "4% of its 12,000 employees".
+    gap_word = rf"(?:{_LETTER}+|[0-9][0-9.,{_SPACES[1:]}]*[0-9]|[0-9])"
     workforce_re = re.compile(
-        rf"(?:[{_SPACES}'’]+{_phrase_regex(partitives)}(?:{gap_sep}{_LETTER}+){{0,3}}?)?"
+        rf"(?:[{_SPACES}'’]+{_phrase_regex(partitives)}(?:{gap_sep}{gap_word}){{0,3}}?)?"
         rf"{gap_sep}(?P<noun>{wf_alt})"
     )
     return _Grammar(
