@@ -39,6 +39,7 @@ LAYOFF_PASSIVE_KINDS = frozenset({"media", "union"})
 _YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
 _AI_NAME = re.compile(r"(?:\bAI\b|\.ai\b|\bIA\b|\bKI\b|Intelligence|Mind\b)")
 _POSSESSIVE = re.compile(r"^(?:'s?|s)?\s*$")
+_PRONOUN = re.compile(r"\b(?:it|its|it's)\b")
 _JOINER = re.compile(r"^(?:\s*(?:,|and|et|und|y|e|en|&|as well as|sowie|ainsi que)\s*)+$")
 
 
@@ -225,13 +226,37 @@ class _Sentence:
 
 
 def _valuation(ctx: Context, s: _Sentence, amount: AmountRef) -> bool:
-    """True when a valuation cue sits right before or after the amount."""
+    """True when the amount is a valuation rather than cash invested.
+
+    A valuation cue right before or after it ("valued at $2bn", "a $29bn valuation"),
+    or an attribute of a company noun after a definite article ("in the 2 billion euro
+    business"); a bracketed conversion of such an amount is one too.
+    """
     for h in s.cats.get("valuation", ()):
-        if amount.start - 45 <= h.start <= amount.start or 0 <= h.start - amount.end <= 25:
+        if amount.start - 45 <= h.start <= amount.start or 0 <= h.start - amount.end <= 3:
             between = ctx.lower[min(h.end, amount.end) : max(h.start, amount.start)]
             if "," not in between or len(between) < 6:
                 return True
+    head = ctx.lower[max(s.span.start, amount.start - 6) : amount.start].rstrip(" (")
+    word = head.rsplit(" ", 1)[-1]
+    if word in _definite(ctx.lang):
+        nouns = [h for h in s.cats.get("anaphor", ()) if 0 <= h.start - amount.end <= 45]
+        invest = [h for h in s.cats.get("invest_noun", ()) if 0 <= h.start - amount.end <= 45]
+        if nouns and (not invest or nouns[0].start < invest[0].start):
+            return True
+    for m in s.money:
+        if (
+            m is not amount
+            and 0 < amount.start - m.end <= 3
+            and "(" in ctx.norm[m.end : amount.start]
+        ):
+            return _valuation(ctx, s, m)
     return False
+
+
+@cache
+def _definite(lang: str) -> frozenset[str]:
+    return frozenset(d.lower() for d in lexicon(lang).company.get("determiners", ()))
 
 
 def _pick_amount(ctx: Context, s: _Sentence, cue: CueHit) -> AmountRef | None:
@@ -242,10 +267,21 @@ def _pick_amount(ctx: Context, s: _Sentence, cue: CueHit) -> AmountRef | None:
     after = [m for m in cands if m.start >= cue.start]
     before = [m for m in cands if m.end <= cue.start and cue.start - m.end < 60]
     if after and (not before or after[0].start - cue.end <= cue.start - before[-1].end + 20):
-        return after[0]
-    if before:
-        return before[-1]
-    return cands[0]
+        picked = after[0]
+    elif before:
+        picked = before[-1]
+    else:
+        picked = cands[0]
+    # "€15 million ($16.3 million)": the text's own conversion to dollars wins.
+    for m in cands:
+        if (
+            m.currency == "USD"
+            and picked.currency != "USD"
+            and 0 < m.start - picked.end <= 3
+            and "(" in ctx.norm[picked.end : m.start]
+        ):
+            return m
+    return picked
 
 
 def _investors_after(ctx: Context, s: _Sentence, cue_end: int) -> list[OrgMention]:
@@ -335,7 +371,12 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
         elif before:
             near = before[-1]
             gap = ctx.norm[near.end : cue.start]
-            if cat == "invest_noun" and gap.strip(" -") == "" and "'" not in gap:
+            if (
+                cat == "invest_noun"
+                and gap.strip(" -") == ""
+                and "'" not in gap
+                and _is_ai_org(near)
+            ):
                 target = near  # "xAI investment", "OpenAI-Investition"
                 investor = _subject_before(ctx, s, near.start)
             else:
@@ -362,19 +403,23 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
             investor = explicit[0]
     else:
         before = [o for o in s.orgs if o.end <= cue.start]
-        if before:
-            target = before[0]
-        else:
-            head = ctx.lower[s.span.start : cue.start].lstrip(" \"'«“")
-            if anaphor.match(head) and ctx.main_org is not None:
-                target = ctx.main_org
-            else:
-                after = [o for o in s.orgs if o.start >= cue.end]
-                if after and not explicit:
-                    target = after[0]
-        investor = explicit[0] if explicit else None
-        if target is not None and target.kind == "investor":
+        head = ctx.lower[s.span.start : cue.start]
+        stripped = head.lstrip(" \"'«“")
+        am = anaphor.match(stripped)
+        lead = s.span.start + len(head) - len(stripped)
+        named_after = am is not None and any(0 <= o.start - (lead + am.end()) <= 3 for o in s.orgs)
+        companies = [o for o in before if o.kind != "investor"]
+        if am is not None and not named_after and ctx.main_org is not None:
+            target = ctx.main_org  # "La start-up ... lève 450 millions"
+        elif companies:
+            target = companies[0]
+        elif before:
             return None  # a fund raising its own money
+        else:
+            after = [o for o in s.orgs if o.start >= cue.end]
+            if after and not explicit:
+                target = after[0]
+        investor = explicit[0] if explicit else None
         if s.clause_cats(clause).get("fund") and cat == "raise":
             return None
     if target is not None and investor is not None and target.name == investor.name:
@@ -386,6 +431,8 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
         others = [o for o in local if o.start > investor.end] or local
         ai_others = [o for o in others if _is_ai_org(o)]
         target = (ai_others or others or [None])[0]
+        if target is None and s.orgs and s.orgs[0].name != investor.name:
+            target = s.orgs[0]  # the sentence's subject: "X laid off staff after Meta took a stake"
     if target is None and investor is None:
         return None
     amount = _pick_amount(ctx, s, cue)
@@ -432,7 +479,8 @@ def extract_deals(ctx: Context) -> list[DealFound]:
         sent_hits = ctx.sentence_hits[idx]
         cues = [h for h in sent_hits if h.category in DEAL_CATEGORIES]
         has_inv_after = any(h.category == "investor_after" for h in sent_hits)
-        if not cues and not has_inv_after:
+        amount_cues = [h for h in sent_hits if h.category == "amount"]
+        if not cues and not has_inv_after and not amount_cues:
             continue
         s = ctx.view(idx)
         n_before = len(found)
@@ -445,13 +493,16 @@ def extract_deals(ctx: Context) -> list[DealFound]:
                 deal = _deal_for_cue(ctx, s, h)
                 if deal is not None:
                     found.append(deal)
-        if cues and len(found) == n_before and s.money:
+        if (cues or amount_cues) and len(found) == n_before and s.money:
             # "The deal would be worth $10 billion": an amount for the article's deal.
-            cue = cues[0]
+            cue = (cues or amount_cues)[0]
             amount = _pick_amount(ctx, s, cue)
             if amount is not None:
                 clause = _clause_of(s.clauses, cue.start)
-                amounts.append((amount, _background(ctx, s, clause), _stage(ctx, s, clause)))
+                # With only an amount cue, a past word dates the report, not the deal
+                # ("media had previously said it would amount to $10 billion").
+                past = _background(ctx, s, clause) if cues else _year_marks_past(ctx, clause)
+                amounts.append((amount, past, _stage(ctx, s, clause)))
         if not cues and has_inv_after:
             inv = _investors_after(ctx, s, span.start)
             if inv:
@@ -490,7 +541,8 @@ def _better_amount(a: AmountRef | None, b: AmountRef | None) -> AmountRef | None
     if b is None:
         return a
     ua, ub = a.value_usd or 0.0, b.value_usd or 0.0
-    if ua and ub and abs(ua - ub) <= 0.1 * max(ua, ub) and _precision(ub) > _precision(ua):
+    close = ua and ub and abs(ua - ub) <= 0.1 * max(ua, ub)
+    if close and _precision(b.value) > _precision(a.value):
         return b
     return a
 
@@ -520,6 +572,11 @@ def _merge_deals(found: list[DealFound]) -> list[DealFound]:
     # Investor-only fragments complete a single target-only deal.
     partial = [d for d in merged if d.target is None and not d.background]
     complete = [d for d in merged if d.target is not None]
+    for p in partial:
+        # "The amount Microsoft would put into the company could reach $10 billion."
+        same = [d for d in complete if d.investor == p.investor and not d.background]
+        if p.amount is not None and len(same) == 1 and same[0].amount is None:
+            same[0].amount = p.amount
     for p in sorted(partial, key=lambda d: not d.explicit_investor):
         open_deals = [i for i, d in enumerate(complete) if d.investor is None and not d.background]
         if len(open_deals) == 1:
@@ -563,7 +620,11 @@ def _employer(ctx: Context, s: _Sentence, start: int) -> OrgMention | None:
     if before:
         return before[0]
     after = [o for o in s.employers if o.start >= start and _in(clause, o.start)]
-    return after[0] if after else None
+    if after:
+        return after[0]
+    # Headline "Stellenabbau bei Zulieferer: Schaeffler ...": a company after the cue.
+    later = [o for o in s.employers if o.start >= start]
+    return later[0] if later else None
 
 
 def extract_layoffs(ctx: Context) -> list[LayoffFound]:
@@ -586,7 +647,7 @@ def extract_layoffs(ctx: Context) -> list[LayoffFound]:
             if company_name is None and ctx.main_org is not None:
                 # "the company said it's laying off 10,000": the article's company.
                 head = ctx.lower[s.span.start : start]
-                if counts or pcts or anaphor.search(head) or re.search(r"\bit\b", head):
+                if counts or pcts or anaphor.search(head) or _PRONOUN.search(head):
                     company_name = ctx.main_org.name
             headcount = None
             if counts:
