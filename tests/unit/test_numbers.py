@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from newsradar.nlp import numbers
 from newsradar.nlp.numbers import (
@@ -235,3 +237,99 @@ def test_dev_file_amounts_and_headcounts() -> None:
     assert money_total >= 30 and head_total >= 30
     assert money_hits / money_total >= MONEY_FLOOR, misses
     assert head_hits / head_total >= HEADCOUNT_FLOOR, misses
+
+
+_GROUPING = {"en": ",", "fr": "\u202f", "de": ".", "es": ".", "it": ".", "nl": "."}
+_DECIMAL = {"en": ".", "fr": ",", "de": ",", "es": ",", "it": ",", "nl": ","}
+
+
+@settings(max_examples=60, deadline=None)
+@given(value=st.integers(min_value=0, max_value=10**12), lang=st.sampled_from(LANGS))
+def test_parse_number_reads_grouped_integers(value: int, lang: str) -> None:
+    """Any integer written with the language's thousands separator reads back exactly."""
+    written = f"{value:,}".replace(",", _GROUPING[lang])
+    assert parse_number(written, lang) == value
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    whole=st.integers(min_value=0, max_value=999),
+    tenths=st.integers(min_value=1, max_value=9),
+    lang=st.sampled_from(LANGS),
+)
+def test_parse_number_reads_decimals(whole: int, tenths: int, lang: str) -> None:
+    """A number with one decimal written the language's way reads back as that decimal."""
+    written = f"{whole}{_DECIMAL[lang]}{tenths}"
+    assert parse_number(written, lang) == pytest.approx(whole + tenths / 10)
+
+
+_FRAGMENTS = st.sampled_from(
+    [
+        " ",
+        "\u00a0",
+        "\u202f",
+        "-",
+        ".",
+        ",",
+        "%",
+        "$",
+        "€",
+        "US$",
+        "USD",
+        "1",
+        "10",
+        "000",
+        "2019",
+        "1.5",
+        "10,000",
+        "billion",
+        "milliards",
+        "de",
+        "d'",
+        "dollars",
+        "euros",
+        "Mrd.",
+        "Millionen",
+        "mil",
+        "millones",
+        "employees",
+        "Stellen",
+        "postes",
+        "of its",
+        "workforce",
+        "a",
+        "half",
+        "ten",
+        "thousand",
+        "zehn",
+        "tausend",
+        "un",
+        "İ",
+        "ß",
+        "\n",
+    ]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(parts=st.lists(_FRAGMENTS, max_size=25), lang=st.sampled_from([*LANGS, "xx"]))
+def test_finders_never_fail_and_surfaces_match(parts: list[str], lang: str) -> None:
+    """On any mix of number-like fragments, every match's surface is its slice of the text."""
+    text = "".join(parts)
+    matches: list[Any] = [
+        *find_money(text, lang),
+        *find_headcounts(text, lang),
+        *find_percentages(text, lang),
+    ]
+    for m in matches:
+        assert 0 <= m.start < m.end <= len(text)
+        assert text[m.start : m.end] == m.surface
+    for money in find_money(text, lang):
+        assert money.value > 0 and len(money.currency) == 3
+
+
+def test_offsets_survive_letters_that_lower_to_two_characters() -> None:
+    """Offsets stay right when lower-casing would change the length ("İ")."""
+    text = "İİİ raised $10 billion"
+    (m,) = find_money(text, "en")
+    assert text[m.start : m.end] == "$10 billion"

@@ -772,6 +772,8 @@ def _money_in(text: str, lang: str) -> list[MoneyMatch]:
                 bare.append(tok)
             continue
         code, start, end = span
+        if tok.value <= 0:
+            continue
         found.append(_money(tok.value, code, text, start, end))
         last_end = end
     for tok in bare:  # "385 millions levés" beside "385 millions $": borrow the currency
@@ -889,13 +891,15 @@ def _merge(per_lang: list[list[Any]]) -> list[Any]:
     """Union of several languages' matches without overlaps (longer, then earlier wins)."""
     if len(per_lang) == 1:
         return per_lang[0]
-    pool = [m for ms in per_lang for m in ms]
-    pool.sort(key=lambda m: (-(m.end - m.start), m.start))
+    pool = [(m.start, -(m.end - m.start), rank, m) for rank, ms in enumerate(per_lang) for m in ms]
+    pool.sort(key=lambda item: item[:3])
     kept: list[Any] = []
-    for m in pool:
-        if all(m.end <= k.start or k.end <= m.start for k in kept):
-            kept.append(m)
-    kept.sort(key=lambda m: m.start)
+    for _, _, _, m in pool:
+        if kept and m.start < kept[-1].end:
+            if m.end - m.start > kept[-1].end - kept[-1].start:
+                kept[-1] = m
+            continue
+        kept.append(m)
     return kept
 
 
