@@ -248,11 +248,38 @@ def test_max_entries_caps_the_articles() -> None:
         ("line\n\n\tbreaks   and  spaces", "line breaks and spaces"),
         ("no markup at all", "no markup at all"),
         ("<br/>a<br>b", "a b"),
+        ("Exam<b>ple</b> <a href='x'>link</a>", "Example link"),
+        ("a < b and 1<3 <p>c</p>", "a < b and 1<3 c"),
+        ("<P CLASS=x>Upper</P><SCRIPT>x()</SCRIPT>case", "Upper case"),
+        ("kept <!-- hidden --> text <!-- unterminated", "kept text"),
+        ("<![CDATA[x<y & z]]> after", "x<y & z after"),
+        ("before <div unterminated", "before"),
+        ("<style>p{}</style", ""),
     ],
 )
 def test_html_to_text(fragment: str, text: str) -> None:
     """HTML becomes plain text: tags and scripts gone, entities decoded, spaces collapsed."""
     assert html_to_text(fragment) == text
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize(
+    "fragment",
+    [
+        "<a " * 100_000,  # 90 s for 99 kB in Python 3.11's HTMLParser; must be linear here
+        "<!--" * 100_000,
+        "</" * 100_000,
+        "<script>" + "</scrip" * 50_000,
+        "<p>ok</p>" * 100_000,
+    ],
+)
+def test_html_to_text_is_linear_on_hostile_markup(fragment: str) -> None:
+    """Pathological markup of 300-900 kB is stripped without a stall (timeout guards)."""
+    started = time.perf_counter()
+    text = html_to_text(fragment)
+    elapsed = time.perf_counter() - started
+    assert "<a" not in text and "<!--" not in text
+    print(f"{len(fragment)} chars stripped in {elapsed:.3f}s")
 
 
 @pytest.mark.parametrize(
@@ -354,6 +381,19 @@ def test_entity_declarations_are_refused(name: str, body: bytes) -> None:
     with pytest.raises(FeedParseError, match="declares XML entities"):
         _parse(body, "application/rss+xml")
     assert time.perf_counter() - started < 5, name
+
+
+@pytest.mark.timeout(20)
+def test_feed_with_hostile_markup_in_description_parses() -> None:
+    """300 kB of unterminated tags in a description neither stalls parsing nor leaks markup."""
+    body = (
+        '<rss version="2.0"><channel><title>t</title><item><title>Kept</title>'
+        "<link>https://e.example/a</link><description><![CDATA[intro " + "<a " * 100_000 + "]]>"
+        "</description></item></channel></rss>"
+    ).encode()
+    [article] = _parse(body, "application/rss+xml").articles
+    assert article.title == "Kept"
+    assert article.summary == "intro"
 
 
 def test_plain_doctype_without_entities_still_parses() -> None:

@@ -31,7 +31,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html import unescape
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -68,45 +67,102 @@ class ParsedFeed:
     skipped_entries: int = 0
 
 
-class _TextExtractor(HTMLParser):
-    """Collects the text of an HTML fragment; block elements become spaces.
-
-    The stdlib parser is enough here: feedparser has already sanitised the markup
-    (scripts, styles and event handlers removed), we only need its text, and
-    avoiding lxml/BeautifulSoup keeps hostile input away from another C parser
-    and the dependency list short.
-    """
-
-    _SKIP = frozenset({"script", "style", "template"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skipping = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._SKIP:
-            self._skipping += 1
-        self.parts.append(" ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._SKIP and self._skipping:
-            self._skipping -= 1
-        self.parts.append(" ")
-
-    def handle_data(self, data: str) -> None:
-        if not self._skipping:
-            self.parts.append(data)
+#: Elements whose content is not text for a reader: skipped with their content.
+_SKIP_CONTENT = ("script", "style", "template", "head", "noscript")
+_SKIP_END = {name: re.compile(f"</{name}", re.IGNORECASE) for name in _SKIP_CONTENT}
+#: Inline elements: removed without a space, so "Exam<b>ple</b>" stays one word.
+_INLINE = frozenset(
+    {
+        "a",
+        "abbr",
+        "b",
+        "bdi",
+        "bdo",
+        "cite",
+        "code",
+        "data",
+        "del",
+        "dfn",
+        "em",
+        "font",
+        "i",
+        "ins",
+        "kbd",
+        "mark",
+        "q",
+        "s",
+        "samp",
+        "small",
+        "span",
+        "strike",
+        "strong",
+        "sub",
+        "sup",
+        "time",
+        "tt",
+        "u",
+        "var",
+        "wbr",
+    }
+)
+_TAG_NAME = re.compile(r"/?\s*([a-zA-Z][a-zA-Z0-9:-]*)")
 
 
 def html_to_text(fragment: str) -> str:
-    """Plain text of an HTML fragment, entities decoded and white space collapsed."""
-    if "<" not in fragment and "&" not in fragment:
-        return _collapse(fragment)
-    extractor = _TextExtractor()
-    extractor.feed(fragment)
-    extractor.close()
-    return _collapse("".join(extractor.parts))
+    """Plain text of an HTML fragment, entities decoded and white space collapsed.
+
+    A single forward scan with `str.find`, so time is linear in the input, whatever
+    it holds. Python 3.11's `html.parser.HTMLParser` is not: 99 kB of "<a " took
+    90 s (measured), a stall any feed could trigger. No extra library either: we
+    only need the text, and lxml/BeautifulSoup would put hostile input through
+    another parser and grow the dependency list. Unterminated tags and comments
+    drop the rest of the fragment, as a browser would; a "<" not followed by a
+    tag name ("a < b", "<3") is kept as text.
+    """
+    if "<" not in fragment:
+        return _collapse(unescape(fragment))
+    out: list[str] = []
+    i, end = 0, len(fragment)
+    while i < end:
+        lt = fragment.find("<", i)
+        if lt < 0:
+            out.append(fragment[i:])
+            break
+        out.append(fragment[i:lt])
+        if fragment.startswith("<!--", lt):
+            close = fragment.find("-->", lt + 4)
+            i = end if close < 0 else close + 3
+            out.append(" ")
+            continue
+        if fragment.startswith("<![CDATA[", lt):
+            close = fragment.find("]]>", lt + 9)
+            if close < 0:
+                break
+            out.append(_escape_text(fragment[lt + 9 : close]))
+            i = close + 3
+            continue
+        following = fragment[lt + 1 : lt + 2]
+        if not (following.isalpha() or following in ("/", "!", "?")):
+            out.append("&lt;")  # a literal "<", unescaped with the rest below
+            i = lt + 1
+            continue
+        gt = fragment.find(">", lt + 1)
+        if gt < 0:
+            break
+        match = _TAG_NAME.match(fragment, lt + 1, gt)
+        name = match.group(1).lower() if match else ""
+        i = gt + 1
+        if name in _SKIP_END and following != "/":
+            close_match = _SKIP_END[name].search(fragment, i)
+            close_gt = fragment.find(">", close_match.end()) if close_match else -1
+            i = end if close_gt < 0 else close_gt + 1
+        out.append("" if name in _INLINE else " ")
+    return _collapse(unescape("".join(out)))
+
+
+def _escape_text(text: str) -> str:
+    """Escape "&" and "<" so that literal text survives the final unescape unchanged."""
+    return text.replace("&", "&amp;").replace("<", "&lt;")
 
 
 def _collapse(text: str) -> str:
@@ -238,7 +294,16 @@ def parse_feed(
             "(entity expansion is a denial-of-service risk)"
         )
     fetched = fetched or utcnow()
-    result = feedparser.parse(io.BytesIO(body), response_headers=headers)
+    # feedparser's HTML sanitiser and relative-URI rewriting run sgmllib twice over
+    # every summary and content block: 85% of the parse time (8.6 MiB feed: 5.7 s
+    # with them, 0.9 s without). Articles carry plain text only, made by
+    # html_to_text, which drops scripts and styles itself, so both are switched off.
+    result = feedparser.parse(
+        io.BytesIO(body),
+        response_headers=headers,
+        sanitize_html=False,
+        resolve_relative_uris=False,
+    )
     feed: Mapping[str, Any] = result.get("feed", {})
     entries: list[Mapping[str, Any]] = result.get("entries", [])
     bozo = bool(result.get("bozo"))
