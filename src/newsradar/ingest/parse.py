@@ -9,10 +9,11 @@ Safety notes, checked against feedparser 6.0.x (see tests/unit/test_parse.py):
   path and reads that file (`feedparser.parse(b"/etc/passwd")`), and fetches a
   `str` that looks like a URL. A hostile server could send such a body, so the
   body is always wrapped in `io.BytesIO`.
-- External entities (XXE): feedparser strips every `<!ENTITY>` it finds before
-  the DOCTYPE's closing bracket and re-inserts only "safe" ones (plain text or
-  one character reference), and its SAX parser has external general entities
-  disabled, so `SYSTEM "file:///..."` entities are never read.
+- External entities (XXE): feedparser removes the `<!ENTITY>` declarations that
+  start a line before the root element and re-inserts only "safe" ones (plain
+  text or one character reference); declarations its regular expressions miss
+  reach expat unchanged. Its SAX parser has external general entities disabled,
+  so `SYSTEM "file:///..."` entities were never read in our tests.
 - Entity expansion: nested entities (billion laughs) are dropped by that filter,
   and expat >= 2.4 limits amplification in the strict parser. But a single
   "safe" 100 kB entity referenced 20,000 times makes expat stop with an
