@@ -277,9 +277,19 @@ async def test_truncated_body_is_a_payload_error(server: FeedServer, fetcher: Fe
     assert server.count("/truncated") == 1
 
 
-@pytest.mark.parametrize("url", ["ftp://127.0.0.1/feed.xml", "file:///etc/passwd", "feed.xml"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://127.0.0.1/feed.xml",
+        "file:///etc/passwd",
+        "feed.xml",
+        "http://[::1/feed.xml",
+        "http://2130706433/feed.xml",  # legacy numeric form of 127.0.0.1
+        "http:///feed.xml",
+    ],
+)
 async def test_only_http_schemes_are_fetched(fetcher: FeedFetcher, url: str) -> None:
-    """Non-http(s) URLs are refused before any connection."""
+    """Non-http(s) and malformed URLs are refused before any connection."""
     with pytest.raises(FetchError) as caught:
         await fetcher.fetch(url)
     assert caught.value.kind == "invalid_url"

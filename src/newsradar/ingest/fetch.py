@@ -291,7 +291,10 @@ class FeedFetcher:
         Raises `FetchError` (or a subclass) for every failure; never anything else
         except cancellation.
         """
-        scheme = urlsplit(url).scheme.lower()
+        try:
+            scheme = urlsplit(url).scheme.lower()
+        except ValueError as exc:
+            raise FetchError(f"fetch: invalid URL {url!r}: {exc}", kind="invalid_url") from exc
         if scheme not in ("http", "https"):
             raise FetchError(
                 f"fetch: expected an http(s) URL, got scheme {scheme or 'none'!r}",
@@ -336,6 +339,8 @@ class FeedFetcher:
             raise FetchError(f"fetch: connection failed: {exc}", kind="connect") from exc
         except aiohttp.ClientError as exc:
             raise FetchError(f"fetch: {type(exc).__name__}: {exc}", kind="client") from exc
+        except ValueError as exc:  # yarl/aiohttp reject some URLs with a bare ValueError
+            raise FetchError(f"fetch: invalid URL {url!r}: {exc}", kind="invalid_url") from exc
 
     async def _get(
         self,
