@@ -166,6 +166,9 @@ class _Grammar:
     count_re: re.Pattern[str]
     partitive_re: re.Pattern[str]
     ratio_re: re.Pattern[str]
+    cue_re: re.Pattern[str]
+    cue_follow_re: re.Pattern[str]
+    verbs_after_re: re.Pattern[str]
     range_re: re.Pattern[str]
     year_marker_re: re.Pattern[str]
     percent_re: re.Pattern[str]
@@ -365,6 +368,19 @@ def _grammar(lang: str) -> _Grammar:
     partitive_re = re.compile(
         rf"{_SP}+{_phrase_regex(partitives)}(?:[{_SPACES}'’]+{_LETTER}+){{0,2}}{_SP}+"
     )
+    # A number without a noun after a job-cut verb: "Amazon to cut 18,000", "will 3000 streichen".
+    cues = _str_list(data, "count_cues", path)
+    qualifiers = _str_list(data, "count_qualifiers", path)
+    cue_re = re.compile(
+        rf"(?<!{_LETTER}){_phrase_regex(cues)}(?:{_SP}+{_phrase_regex(qualifiers)})*{_SP}+$"
+    )
+    cue_followers = _str_list(data, "count_followers", path)
+    cue_follow_re = re.compile(
+        rf"{_SP}*(?:[.,;:!?)\]\"”»]|$)|{_SP}+{_phrase_regex(cue_followers)}{_END}"
+    )
+    verbs_after_re = re.compile(
+        rf"{_SP}+{_phrase_regex(_str_list(data, 'count_verbs_after', path))}{_END}"
+    )
     ratios = _str_list(data, "ratio_words", path)
     ratio_re = re.compile(rf"{_SP}+{_phrase_regex(ratios)}{_SP}+")
     ranges = _str_list(data, "range_words", path)
@@ -405,6 +421,9 @@ def _grammar(lang: str) -> _Grammar:
         count_re=count_re,
         partitive_re=partitive_re,
         ratio_re=ratio_re,
+        cue_re=cue_re,
+        cue_follow_re=cue_follow_re,
+        verbs_after_re=verbs_after_re,
         range_re=range_re,
         year_marker_re=year_marker_re,
         percent_re=percent_re,
@@ -814,6 +833,20 @@ def _count_ok(text: str, low: str, tok: _Token, prev: _Token | None, g: _Grammar
     return not (not tok.words and _currency_before(text, low, tok, g) is not None)
 
 
+def _cued_count(text: str, low: str, tok: _Token, prev: _Token | None, g: _Grammar) -> bool:
+    """A number with no noun that a job-cut verb makes a headcount ("to cut 18,000.")."""
+    if tok.scale >= 1e6 or not _count_ok(text, low, tok, prev, g):
+        return False  # "cut 500 million in costs" is money, not people
+    if g.suffix_re.match(low, tok.end) is not None:
+        return False
+    if g.verbs_after_re.match(low, tok.end) is not None:
+        return True
+    return (
+        g.cue_follow_re.match(low, tok.end) is not None
+        and g.cue_re.search(low, max(0, tok.start - 60), tok.start) is not None
+    )
+
+
 def _headcounts_in(text: str, lang: str) -> list[HeadcountMatch]:
     g = _grammar(lang)
     low, tokens = _tokens(text, lang)
@@ -833,7 +866,20 @@ def _headcounts_in(text: str, lang: str) -> list[HeadcountMatch]:
                 taken_until = end
             continue
         m = g.count_re.match(low, tok.end)
-        if m is None or not _count_ok(text, low, tok, prev_tok, g):
+        if m is None:
+            nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+            linked = nxt is not None and (
+                g.ratio_re.fullmatch(low, tok.end, nxt.start) is not None
+                or g.partitive_re.fullmatch(low, tok.end, nxt.start) is not None
+            )  # "cut 1 in 10 jobs": the pair is read at the next number
+            if not linked and _cued_count(text, low, tok, prev_tok, g):
+                value = int(tok.headcount)
+                found.append(
+                    HeadcountMatch(value, None, text[tok.start : tok.end], tok.start, tok.end)
+                )
+                taken_until = tok.end
+            continue
+        if not _count_ok(text, low, tok, prev_tok, g):
             continue
         if _is_year(tok) and m.group("gap"):
             continue
