@@ -164,6 +164,84 @@ def topics(config: ConfigOption = None) -> None:
     typer.echo(json.dumps({"created": created, "topics": names}))
 
 
+@cli.command("eval")
+def eval_(
+    path: Annotated[Path, typer.Argument(help="Labelled JSON Lines file (news_dev.jsonl shape).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    min_f1: Annotated[float, typer.Option(help="Floor for each topic's F1.")] = 0.0,
+    min_org_f1: Annotated[float, typer.Option(help="Floor for organisation F1.")] = 0.0,
+    min_deals: Annotated[float, typer.Option(help="Floor for the share of deals found.")] = 0.0,
+    min_layoffs: Annotated[float, typer.Option(help="Floor for layoffs found.")] = 0.0,
+    min_language_f1: Annotated[float, typer.Option(help="Floor for each language's F1.")] = 0.0,
+) -> None:
+    """Score the analysis on a labelled file; exit 1 when a figure is below its floor."""
+    from newsradar.evaluation import evaluate, format_report
+
+    if not path.is_file():
+        raise _fail(f"{path}: file not found")
+    report = evaluate(path)
+    if as_json:
+        typer.echo(report.model_dump_json())
+    else:
+        typer.echo(format_report(report))
+    failures = report.failures(min_f1, min_org_f1, min_deals, min_layoffs, min_language_f1)
+    for failure in failures:
+        typer.echo(f"newsradar eval: below the floor: {failure}", err=True)
+    if failures:
+        raise typer.Exit(1)
+
+
+@cli.command()
+def replay(
+    files: Annotated[list[Path], typer.Argument(help="JSON Lines or RSS/Atom files, in order.")],
+    config: ConfigOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per decision.")] = False,
+    deliver: Annotated[
+        bool, typer.Option("--deliver", help="Also deliver through the configured channels.")
+    ] = False,
+) -> None:
+    """Run the pipeline stages over past articles and print the alert decisions."""
+    from newsradar.errors import NewsradarError
+    from newsradar.replay import replay_files
+
+    settings = _load(config)
+    _setup_logging("WARNING")
+    for path in files:
+        if not path.is_file():
+            raise _fail(f"{path}: file not found")
+    try:
+        alerts = replay_files(files, settings, as_json=as_json, write=typer.echo)
+    except NewsradarError as exc:
+        raise _fail(str(exc), code=1) from None
+    if deliver and alerts:
+        failed = asyncio.run(_deliver_all(settings, alerts))
+        if failed:
+            raise _fail(f"{failed} deliveries failed (see the log)", code=1)
+
+
+async def _deliver_all(settings: Settings, alerts: list) -> int:  # type: ignore[type-arg]
+    """Deliver alerts through their channels now; return how many deliveries failed."""
+    from newsradar.alerts.delivery import Deliverer, DeliverySettings
+
+    deliverer = Deliverer(settings.channels, DeliverySettings())
+    failed = 0
+    try:
+        for alert in alerts:
+            for channel in alert.channels:
+                result = await deliverer.deliver(alert, channel)
+                if result.outcome == "failed":
+                    failed += 1
+                    log.error(
+                        "delivery failed channel=%s ledger_key=%s reason=%s",
+                        channel,
+                        alert.ledger_key,
+                        result.reason,
+                    )
+    finally:
+        await deliverer.close()
+    return failed
+
+
 def main() -> None:
     """Console-script entry point."""
     cli()

@@ -99,6 +99,8 @@ class Report(WireModel):
     background: bool = False
     evidence: str = ""
     near_duplicate_of: str | None = None
+    fetched: AwareDatetime | None = Field(default=None, description="when the article was fetched")
+    published: AwareDatetime | None = Field(default=None, description="the article's own date")
 
     @property
     def report_id(self) -> str:
@@ -237,6 +239,8 @@ def reports_from(enriched: Enriched) -> list[Report]:
         "title": article.title,
         "url": article.url,
         "near_duplicate_of": enriched.near_duplicate_of,
+        "fetched": article.fetched,
+        "published": article.published,
     }
     reports: list[Report] = []
     for deal in analysis.deals:

@@ -102,3 +102,94 @@ class Metrics:
             "Times the broker could not be reached and newsradar waited to retry.",
             registry=registry,
         )
+        # -- analysis ------------------------------------------------------------------
+        self.articles_analyzed = Counter(
+            "newsradar_articles_analyzed_total",
+            "Articles analysed, by detected language.",
+            ["language"],
+            registry=registry,
+        )
+        self.analyze_seconds = Histogram(
+            "newsradar_analyze_seconds",
+            "Time analyze() took for one article.",
+            buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1),
+            registry=registry,
+        )
+        self.topics_detected = Counter(
+            "newsradar_topics_detected_total",
+            "Articles in which a topic was detected, by topic and language.",
+            ["topic", "language"],
+            registry=registry,
+        )
+        self.entities_found = Counter(
+            "newsradar_entities_found_total",
+            "Entities found, by kind (organization, person, money, headcount).",
+            ["kind"],
+            registry=registry,
+        )
+        self.extractions = Counter(
+            "newsradar_extractions_total",
+            "Deals and layoffs extracted, by kind and whether they are background mentions.",
+            ["kind", "background"],
+            registry=registry,
+        )
+        self.near_duplicates = Counter(
+            "newsradar_articles_near_duplicate_total",
+            "Articles marked as near-duplicates of an earlier one (syndicated copies).",
+            registry=registry,
+        )
+        # -- events and alerts ---------------------------------------------------------
+        self.events = Counter(
+            "newsradar_events_total",
+            "Event states produced, by kind and status.",
+            ["kind", "status"],
+            registry=registry,
+        )
+        self.event_organizations = Counter(
+            "newsradar_event_organizations_total",
+            "New events by party (gazetteer organisations only; others count as 'other').",
+            ["kind", "organization"],
+            registry=registry,
+        )
+        self.deal_amount_usd = Histogram(
+            "newsradar_deal_amount_usd",
+            "Amounts of new deal events, in US dollars.",
+            buckets=(1e6, 1e7, 5e7, 1e8, 5e8, 1e9, 5e9, 1e10, 5e10, 1e11),
+            registry=registry,
+        )
+        self.alert_decisions = Counter(
+            "newsradar_alert_decisions_total",
+            "Alert decisions made, by rule and reason (new, update).",
+            ["rule", "reason"],
+            registry=registry,
+        )
+        self.deliveries = Counter(
+            "newsradar_deliveries_total",
+            "Alert deliveries, by channel and outcome (delivered, failed, skipped, duplicate).",
+            ["channel", "outcome"],
+            registry=registry,
+        )
+        self.delivery_retries = Counter(
+            "newsradar_delivery_retries_total",
+            "Delivery attempts that were retried, by channel.",
+            ["channel"],
+            registry=registry,
+        )
+        self.fetch_to_decision_seconds = Histogram(
+            "newsradar_fetch_to_decision_seconds",
+            "From the article being fetched to the alert decision.",
+            buckets=_LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.fetch_to_delivery_seconds = Histogram(
+            "newsradar_fetch_to_delivery_seconds",
+            "From the article being fetched to the alert being delivered.",
+            buckets=_LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.published_to_delivery_seconds = Histogram(
+            "newsradar_published_to_delivery_seconds",
+            "From the article's own publication time to the alert being delivered.",
+            buckets=(10, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600, 24 * 3600),
+            registry=registry,
+        )

@@ -139,6 +139,12 @@ class Alert(WireModel):
     event: Event
     reason: str = Field(description='"new", or "update:" + what changed, e.g. "update:amount"')
     decided_at: AwareDatetime = Field(default_factory=utcnow)
+    article_fetched: AwareDatetime | None = Field(
+        default=None, description="when the article that caused the decision was fetched"
+    )
+    article_published: AwareDatetime | None = Field(
+        default=None, description="that article's own publication time"
+    )
 
 
 M = TypeVar("M", bound=WireModel)

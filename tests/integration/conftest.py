@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,8 @@ import yaml
 from aiokafka import AIOKafkaConsumer
 
 from newsradar.broker import EmbeddedBroker, free_port
+
+from .feedserver import FeedServer
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data"
@@ -146,3 +148,28 @@ async def consume(
     finally:
         await consumer.stop()
     return records
+
+
+@pytest.fixture
+async def feeds(tmp_path: Path) -> AsyncIterator[FeedServer]:
+    """A loopback feed server over a scratch folder the test writes feed files into."""
+    root = tmp_path / "served"
+    root.mkdir()
+    async with FeedServer(root=root) as server:
+        yield server
+
+
+def publish(server: FeedServer, name: str, body: bytes) -> str:
+    """Write (or replace) a served feed file; return its path on the server."""
+    (server.root / name).write_bytes(body)
+    return f"/feeds/{name}"
+
+
+async def wait_until(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Poll `predicate` until it holds, or fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError("condition not met in time")

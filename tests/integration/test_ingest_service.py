@@ -2,91 +2,35 @@
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import json
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 
 from newsradar.broker import EmbeddedBroker
 from newsradar.ingest.canonical import article_id
 
-from .conftest import DATA, Service, consume
+from .conftest import DATA, Service, consume, publish, wait_until
+from .feedserver import FeedServer
 
 pytestmark = pytest.mark.integration
 
 
-@dataclass
-class Feeds:
-    """A loopback HTTP server with mutable feed bodies, ETag support and a request log."""
-
-    bodies: dict[str, tuple[bytes, str]] = field(default_factory=dict)
-    requests: list[tuple[str, int, str | None]] = field(default_factory=list)
-    port: int = 0
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        item = self.bodies.get(request.path)
-        if item is None:
-            self.requests.append((request.path, 404, None))
-            return web.Response(status=404)
-        body, content_type = item
-        etag = '"' + hashlib.sha1(body).hexdigest() + '"'
-        sent = request.headers.get("If-None-Match")
-        status = 304 if sent == etag else 200
-        self.requests.append((request.path, status, sent))
-        if status == 304:
-            return web.Response(status=304, headers={"ETag": etag})
-        return web.Response(body=body, headers={"ETag": etag, "Content-Type": content_type})
-
-
-@pytest.fixture
-async def feeds() -> AsyncIterator[Feeds]:
-    state = Feeds()
-    app = web.Application()
-    app.router.add_get("/{tail:.*}", state.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    state.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield state
-    await runner.cleanup()
-
-
-def statuses(feeds: Feeds, path: str) -> list[int]:
-    return [status for p, status, _ in feeds.requests if p == path]
-
-
-async def wait_until(predicate: object, timeout: float = 30.0) -> None:
-    for _ in range(int(timeout / 0.2)):
-        if predicate():  # type: ignore[operator]
-            return
-        await asyncio.sleep(0.2)
-    raise AssertionError("condition not met in time")
-
-
 async def test_articles_published_once_then_304_then_new_item_once(
     kafka: EmbeddedBroker,
-    feeds: Feeds,
+    feeds: FeedServer,
     service_config: object,
     services: list[Service],
     tmp_path: Path,
 ) -> None:
     """Each entry is published once; an unchanged feed is answered 304; a new item appears once."""
     tech = (DATA / "e2e" / "tech.xml").read_bytes()
-    feeds.bodies["/tech.xml"] = (tech, "application/rss+xml")
-    feeds.bodies["/eco.xml"] = ((DATA / "e2e" / "eco_fr.xml").read_bytes(), "application/rss+xml")
+    tech_path = publish(feeds, "tech.xml", tech)
+    eco_path = publish(feeds, "eco.xml", (DATA / "e2e" / "eco_fr.xml").read_bytes())
     config = service_config(  # type: ignore[operator]
         [
-            {"name": "Tech", "url": feeds.url("/tech.xml")},
-            {"name": "Eco", "url": feeds.url("/eco.xml")},
+            {"name": "Tech", "url": feeds.url(tech_path)},
+            {"name": "Eco", "url": feeds.url(eco_path)},
         ]
     )
     topic = f"t{service_config.run_id}.news.articles"  # type: ignore[attr-defined]
@@ -111,9 +55,9 @@ async def test_articles_published_once_then_304_then_new_item_once(
     delmas = by_title["Le groupe Delmas va supprimer 1 200 postes en France"]
     assert delmas["language"] == "fr" and delmas["summary"].startswith("Les syndicats dénoncent")
 
-    # The second poll sends the validator and is answered 304; nothing is republished.
-    await wait_until(lambda: 304 in statuses(feeds, "/tech.xml"))
-    assert feeds.requests[-1][2] is not None
+    # The second poll sends the validators (so the server answers 304); nothing is republished.
+    await wait_until(lambda: feeds.count(tech_path) >= 2)
+    assert feeds.last_headers(tech_path).get("if-none-match", "").startswith('"')
 
     # A new item appears: it is published exactly once.
     new_item = (
@@ -121,7 +65,7 @@ async def test_articles_published_once_then_304_then_new_item_once(
         b"<link>http://127.0.0.1/tech/qubera</link><guid isPermaLink='false'>tech-0004</guid>"
         b"<pubDate>Tue, 24 Nov 2026 12:00:00 GMT</pubDate></item>\n    <item>"
     )
-    feeds.bodies["/tech.xml"] = (tech.replace(b"<item>", new_item, 1), "application/rss+xml")
+    publish(feeds, "tech.xml", tech.replace(b"<item>", new_item, 1))
     records = await consume(kafka.bootstrap, topic, expect=6, timeout=30, settle=3.0)
     titles = [json.loads(r.value)["title"] for r in records]
     assert len(records) == 6, titles
