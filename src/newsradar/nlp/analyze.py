@@ -121,11 +121,7 @@ def _analyze(text: str, hint: str | None, published: str | None) -> Analysis:
     ai_spans: list[tuple[int, int]] = []
     if any(h.category in _TRIGGERS for h in hits):
         sentences = split_sentences(text, lex.abbreviations)
-        ai_hits = [h for h in hits if h.category == "ai"]
-        ai_spans = [(h.start, h.end) for h in ai_hits]
-        ai_sentences = {
-            i for i, s in enumerate(sentences) if any(s.start <= h.start < s.end for h in ai_hits)
-        }
+        ai_spans = [(h.start, h.end) for h in hits if h.category == "ai"]
         ctx = extract.Context(
             norm=norm,
             lower=lower,
@@ -145,9 +141,9 @@ def _analyze(text: str, hint: str | None, published: str | None) -> Analysis:
             ],
             sentences=sentences,
             published_year=_published_year(published),
-            ai_sentences=ai_sentences,
             main_org=_main_org(orgs, text),
         )
+        ctx.ai_sentences = {i for i, cats in enumerate(ctx.sentence_cats) if "ai" in cats}
         deals_found = extract.extract_deals(ctx)
         layoffs_found = extract.extract_layoffs(ctx)
 

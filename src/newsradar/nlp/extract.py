@@ -32,6 +32,7 @@ from newsradar.nlp.text import Span, split_clauses
 INVEST_SUBJECT = frozenset({"invest", "invest_noun", "back"})
 RAISE_SUBJECT = frozenset({"raise", "funding"})
 DEAL_CATEGORIES = INVEST_SUBJECT | RAISE_SUBJECT
+_DEAL_SENTENCE_CATEGORIES = DEAL_CATEGORIES | {"investor_after", "amount"}
 #: Organisation kinds never taken as investor or target, or as employer.
 PASSIVE_KINDS = frozenset({"media"})
 DEAL_PASSIVE_KINDS = PASSIVE_KINDS
@@ -107,6 +108,7 @@ class Context:
     ai_sentences: set[int] = field(default_factory=set)
     main_org: OrgMention | None = None
     sentence_hits: list[list[CueHit]] = field(default_factory=list)
+    sentence_cats: list[dict[str, list[CueHit]]] = field(default_factory=list)
     views: dict[int, _Sentence] = field(default_factory=dict)
 
     def view(self, idx: int) -> _Sentence:
@@ -128,6 +130,7 @@ class Context:
             if self.sentences[i].start <= h.start and h.end <= self.sentences[i].end:
                 buckets[i].append(h)
         self.sentence_hits = buckets
+        self.sentence_cats = [_cats_all(b) for b in buckets]
 
 
 def _in(span: Span, start: int, end: int | None = None) -> bool:
@@ -139,6 +142,17 @@ def _clause_of(clauses: list[Span], pos: int) -> Span:
         if c.start <= pos < c.end:
             return c
     return clauses[-1]
+
+
+def _cats_all(hits: list[CueHit]) -> dict[str, list[CueHit]]:
+    out: dict[str, list[CueHit]] = {}
+    for h in hits:
+        lst = out.get(h.category)
+        if lst is None:
+            out[h.category] = [h]
+        else:
+            lst.append(h)
+    return out
 
 
 def _cats(hits: list[CueHit], span: Span) -> dict[str, list[CueHit]]:
@@ -207,7 +221,7 @@ class _Sentence:
         self.money = [m for m in ctx.money if start <= m.start and m.end <= end]
         self.counts = [c for c in ctx.counts if start <= c.start and c.end <= end]
         self.hits = ctx.sentence_hits[idx]
-        self.cats = _cats(self.hits, span)
+        self.cats = ctx.sentence_cats[idx]
         self.clauses = split_clauses(ctx.norm, span)
         self._clause_cats: dict[int, dict[str, list[CueHit]]] = {}
 
@@ -476,12 +490,12 @@ def extract_deals(ctx: Context) -> list[DealFound]:
     found: list[DealFound] = []
     amounts: list[tuple[AmountRef, bool, str | None]] = []
     for idx, span in enumerate(ctx.sentences):
-        sent_hits = ctx.sentence_hits[idx]
-        cues = [h for h in sent_hits if h.category in DEAL_CATEGORIES]
-        has_inv_after = any(h.category == "investor_after" for h in sent_hits)
-        amount_cues = [h for h in sent_hits if h.category == "amount"]
-        if not cues and not has_inv_after and not amount_cues:
+        cats = ctx.sentence_cats[idx]
+        if not (cats.keys() & _DEAL_SENTENCE_CATEGORIES):
             continue
+        cues = [h for h in ctx.sentence_hits[idx] if h.category in DEAL_CATEGORIES]
+        has_inv_after = "investor_after" in cats
+        amount_cues = cats.get("amount", [])
         s = ctx.view(idx)
         n_before = len(found)
         if s.orgs:
@@ -632,7 +646,8 @@ def extract_layoffs(ctx: Context) -> list[LayoffFound]:
     found: list[LayoffFound] = []
     anaphor = _anaphor_re(ctx.lang)
     for idx in range(len(ctx.sentences)):
-        if not any(h.category in ("layoff", "cut") for h in ctx.sentence_hits[idx]):
+        cats = ctx.sentence_cats[idx]
+        if "layoff" not in cats and "cut" not in cats:
             continue
         s = ctx.view(idx)
         for start, end in _layoff_cue_spans(ctx, s)[:1]:

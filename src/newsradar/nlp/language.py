@@ -11,7 +11,6 @@ new language brings its own.
 
 from __future__ import annotations
 
-import re
 from functools import cache
 
 from newsradar.nlp.lexicon import available_languages, own_cue_words, own_stopwords
@@ -21,15 +20,14 @@ LANGID_LANGUAGES: tuple[str, ...] = ("en", "fr", "de", "es", "it", "nl", "pt")
 #: py3langid reads at most this many characters.
 LANGID_MAX_CHARS = 400
 #: The vote reads at most this many characters.
-VOTE_MAX_CHARS = 400
+VOTE_MAX_CHARS = 300
 #: The function-word vote decides alone with at least this many hits ...
 MIN_VOTES = 3
 #: ... and this lead (share of all votes) over the runner-up.
 MIN_MARGIN = 0.5
 
-_WORD = re.compile(r"[^\W\d_]+")
 
-
+_PUNCT = '.,;:!?"()[]«»“”„…-–—/'
 #: Weight of a lexicon cue word ("licenciements") against a function word ("les").
 CUE_WEIGHT = 0.5
 
@@ -69,10 +67,15 @@ def _vote(text: str) -> tuple[str | None, float, int]:
     table = _stopword_table()
     counts: dict[str, float] = {}
     total = 0
-    for word in _WORD.findall(text.lower()):
-        votes = table.get(word)
+    # str.split is ~4x faster than a Unicode word regex; punctuation is stripped only
+    # from tokens that miss the table as they are.
+    get = table.get
+    for token in text.lower().replace("'", " ").split():
+        votes = get(token)
         if votes is None:
-            continue
+            votes = get(token.strip(_PUNCT))
+            if votes is None:
+                continue
         for lang, weight in votes:
             counts[lang] = counts.get(lang, 0.0) + weight
         total += 1
