@@ -43,7 +43,9 @@ _LETTER = r"[^\W\d_]"
 _END = rf"(?!{_LETTER})"  # no letter follows: the word ends here
 _YEAR_MIN, _YEAR_MAX = 1900, 2099
 _DIGITS_AND_MARKS = frozenset("0123456789.,")
-_BEFORE_WORD = " \n\t\u00a0\u202f(\"“«'‘"  # what may stand before a number word
+# What may stand before a number word. Scans for words run on a copy of the text where
+# these are spaces: a pattern that starts with one literal space lets `re` skip ahead fast.
+_BEFORE_WORD = "\n\t\u00a0\u202f(\"“«'‘/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +175,8 @@ class _Grammar:
     year_marker_re: re.Pattern[str]
     percent_re: re.Pattern[str]
     workforce_re: re.Pattern[str]
+    shares: dict[str, float]  # "a third" -> 33.3
+    share_re: re.Pattern[str] | None
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -312,9 +316,7 @@ def _grammar(lang: str) -> _Grammar:
         first = rf"{start_alt}{_END}"
         later = rf"{tok_alt}{_END}"
     # Anchored on the character before the word: a leading class lets `re` skip ahead fast.
-    words_re = (
-        re.compile(rf"[{_BEFORE_WORD}]{first}(?:{join_sep}{later})*") if start_entries else None
-    )
+    words_re = re.compile(rf" {first}(?:{join_sep}{later})*") if start_entries else None
     all_words = sorted(kinds, key=len, reverse=True)
     split_re = re.compile("|".join(re.escape(w) for w in all_words) or "(?!)")
 
@@ -371,8 +373,8 @@ def _grammar(lang: str) -> _Grammar:
     # A number without a noun after a job-cut verb: "Amazon to cut 18,000", "will 3000 streichen".
     cues = _str_list(data, "count_cues", path)
     qualifiers = _str_list(data, "count_qualifiers", path)
-    cue_re = re.compile(
-        rf"(?<!{_LETTER}){_phrase_regex(cues)}(?:{_SP}+{_phrase_regex(qualifiers)})*{_SP}+$"
+    cue_re = re.compile(  # run on the scan copy, where a space stands before every word
+        rf" {_phrase_regex(cues)}(?:{_SP}+{_phrase_regex(qualifiers)})*{_SP}+$"
     )
     cue_followers = _str_list(data, "count_followers", path)
     cue_follow_re = re.compile(
@@ -403,6 +405,11 @@ def _grammar(lang: str) -> _Grammar:
         rf"(?:[{_SPACES}'’]+{_phrase_regex(partitives)}(?:{gap_sep}{gap_word}){{0,3}}?)?"
         rf"{gap_sep}(?P<noun>{wf_alt})"
     )
+    shares = _num_map(data, "workforce_shares", path)
+    share_re = None
+    if shares:
+        share_alt = _trie_regex({w: "" for w in shares}).replace(r"\ ", f"{_SP}+")
+        share_re = re.compile(rf" (?P<share>{share_alt}){_END}")
     return _Grammar(
         lang=lang,
         kinds=kinds,
@@ -428,6 +435,8 @@ def _grammar(lang: str) -> _Grammar:
         year_marker_re=year_marker_re,
         percent_re=percent_re,
         workforce_re=workforce_re,
+        shares=shares,
+        share_re=share_re,
     )
 
 
@@ -531,6 +540,7 @@ class _Token(NamedTuple):
     words: bool  # written in words
     article_only: bool  # "a", "un", "ein" alone
     ranged: bool = False  # took its scale from the next number ("$10-15 billion")
+    pct_end: int = -1  # end of the percent sign or word right after it, -1 when none
 
 
 def _scale_tokens(text: str, g: _Grammar) -> list[tuple[str, float]]:
@@ -580,8 +590,25 @@ def _lower(text: str) -> str:
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
 
-def _tokenize(text: str, g: _Grammar) -> tuple[str, tuple[_Token, ...]]:
+class _Read(NamedTuple):
+    """A text as the finders see it: lower-cased, a word-scan copy, and its number tokens."""
+
+    low: str  # lower-cased, same offsets as the text
+    scan: str  # " " + low with _BEFORE_WORD characters as spaces (offsets shift by one)
+    tokens: tuple[_Token, ...]
+
+
+def _scan_copy(low: str) -> str:
+    scan = " " + low
+    for ch in _BEFORE_WORD:
+        if ch in scan:
+            scan = scan.replace(ch, " ")
+    return scan
+
+
+def _tokenize(text: str, g: _Grammar) -> _Read:
     low = _lower(text)
+    scan = _scan_copy(low)
     tokens: list[_Token] = []
     for m in g.digits_re.finditer(low):
         start = m.start()
@@ -609,7 +636,7 @@ def _tokenize(text: str, g: _Grammar) -> tuple[str, tuple[_Token, ...]]:
         tokens.append(_Token(start, m.end(), value, count, scale, plain, False, False))
     if g.words_re is not None:
         taken = [(t.start, t.end) for t in tokens]
-        for m in g.words_re.finditer(" " + low):  # offsets shift by one: the space
+        for m in g.words_re.finditer(scan):  # offsets shift by one: the leading space
             start, end = m.start(), m.end() - 1
             if any(s < end and start < e for s, e in taken):
                 continue
@@ -641,7 +668,11 @@ def _tokenize(text: str, g: _Grammar) -> tuple[str, tuple[_Token, ...]]:
                 plain="",
                 ranged=True,
             )
-    return low, tuple(tokens)
+    for i, tok in enumerate(tokens):
+        pm = g.percent_re.match(low, tok.end)
+        if pm is not None:
+            tokens[i] = tok._replace(pct_end=pm.end())
+    return _Read(low, scan, tuple(tokens))
 
 
 def _glued_code(text: str, start: int, g: _Grammar) -> bool:
@@ -667,7 +698,7 @@ def _drop_percent_words(low: str, tokens: list[_Token], g: _Grammar) -> list[_To
 
 
 @lru_cache(maxsize=256)
-def _tokens(text: str, lang: str) -> tuple[str, tuple[_Token, ...]]:
+def _tokens(text: str, lang: str) -> _Read:
     """Tokens of `text` in `lang`, cached so find_money/headcounts/percentages share them."""
     return _tokenize(text, _grammar(lang))
 
@@ -701,7 +732,7 @@ def parse_number(s: str, lang: str) -> float | None:
                 return _combine(_suffix_value(scale_text, g), readings[0])
             if readings is not None:
                 return readings[0]
-        if g.words_re is not None and g.words_re.fullmatch(" " + low):
+        if g.words_re is not None and g.words_re.fullmatch(_scan_copy(low)):
             value = _combine(_scale_tokens(low, g))
             if value is not None:
                 return value
@@ -760,7 +791,7 @@ def _currency_after(text: str, low: str, tok: _Token, g: _Grammar) -> tuple[str,
 
 def _money_in(text: str, lang: str) -> list[MoneyMatch]:
     g = _grammar(lang)
-    low, tokens = _tokens(text, lang)
+    low, _, tokens = _tokens(text, lang)
     spans: list[tuple[str, int, int] | None] = []
     for tok in tokens:
         span: tuple[str, int, int] | None = None
@@ -815,55 +846,63 @@ def _is_year(tok: _Token) -> bool:
     return len(tok.plain) == 4 and _YEAR_MIN <= int(tok.plain) <= _YEAR_MAX
 
 
-def _count_ok(text: str, low: str, tok: _Token, prev: _Token | None, g: _Grammar) -> bool:
-    """Whether the token can be a number of people (not a year, money or phone number)."""
-    if tok.article_only or tok.headcount < 1 or tok.headcount != int(tok.headcount):
+def _may_count(tok: _Token) -> bool:
+    """Whether the number alone could count people: a whole number, not "0800", not "2023"."""
+    if tok.article_only or tok.pct_end >= 0:
+        return False
+    if tok.headcount < 1 or tok.headcount != int(tok.headcount):
         return False
     if tok.words and tok.headcount < 2:
         return False
     if tok.plain.startswith("0"):
         return False
-    if _is_year(tok):
-        if int(tok.plain) % 100:
-            return False  # "the 2023 layoffs"; round counts like 2000 stay possible
-        if g.year_marker_re.search(low, max(0, tok.start - 16), tok.start):
-            return False
+    # "the 2023 layoffs" is a year; round counts like 2000 stay possible
+    return not (_is_year(tok) and int(tok.plain) % 100)
+
+
+def _count_ok(text: str, low: str, tok: _Token, prev: _Token | None, g: _Grammar) -> bool:
+    """Whether the token can be a number of people (not a year, money or phone number)."""
+    if not _may_count(tok):
+        return False
+    if _is_year(tok) and g.year_marker_re.search(low, max(0, tok.start - 16), tok.start):
+        return False
     if prev is not None and prev.end >= tok.start - 1 and prev.plain and not _is_year(prev):
         return False  # "0800 123 456": a phone-like run of digit groups
     return not (not tok.words and _currency_before(text, low, tok, g) is not None)
 
 
-def _cued_count(text: str, low: str, tok: _Token, prev: _Token | None, g: _Grammar) -> bool:
+def _cued_count(text: str, read: _Read, tok: _Token, prev: _Token | None, g: _Grammar) -> bool:
     """A number with no noun that a job-cut verb makes a headcount ("to cut 18,000.")."""
-    if tok.scale >= 1e6 or not _count_ok(text, low, tok, prev, g):
+    if tok.scale >= 1e6:
         return False  # "cut 500 million in costs" is money, not people
-    if g.suffix_re.match(low, tok.end) is not None:
-        return False
-    if g.verbs_after_re.match(low, tok.end) is not None:
-        return True
-    return (
+    low = read.low
+    cued = g.verbs_after_re.match(low, tok.end) is not None or (
         g.cue_follow_re.match(low, tok.end) is not None
-        and g.cue_re.search(low, max(0, tok.start - 60), tok.start) is not None
+        and g.cue_re.search(read.scan, max(0, tok.start - 60), tok.start + 1) is not None
     )
+    return cued and _count_ok(text, low, tok, prev, g) and g.suffix_re.match(low, tok.end) is None
 
 
 def _headcounts_in(text: str, lang: str) -> list[HeadcountMatch]:
     g = _grammar(lang)
-    low, tokens = _tokens(text, lang)
+    read = _tokens(text, lang)
+    low, tokens = read.low, read.tokens
     found: list[HeadcountMatch] = []
+    shares = _shares_in(text, low, read.scan, g)
     taken_until = 0
     prev: _Token | None = None
     for i, tok in enumerate(tokens):
         prev, prev_tok = tok, prev
-        if tok.start < taken_until:
+        if tok.start < taken_until or any(sh.start <= tok.start < sh.end for sh in shares):
             continue
-        pct = g.percent_re.match(low, tok.end)
-        if pct is not None:
-            wf = g.workforce_re.match(low, pct.end())
+        if tok.pct_end >= 0:
+            wf = g.workforce_re.match(low, tok.pct_end)
             if wf is not None:
                 end = wf.end()
                 found.append(HeadcountMatch(None, tok.value, text[tok.start : end], tok.start, end))
                 taken_until = end
+            continue
+        if not _may_count(tok):
             continue
         m = g.count_re.match(low, tok.end)
         if m is None:
@@ -872,7 +911,7 @@ def _headcounts_in(text: str, lang: str) -> list[HeadcountMatch]:
                 g.ratio_re.fullmatch(low, tok.end, nxt.start) is not None
                 or g.partitive_re.fullmatch(low, tok.end, nxt.start) is not None
             )  # "cut 1 in 10 jobs": the pair is read at the next number
-            if not linked and _cued_count(text, low, tok, prev_tok, g):
+            if not linked and _cued_count(text, read, tok, prev_tok, g):
                 value = int(tok.headcount)
                 found.append(
                     HeadcountMatch(value, None, text[tok.start : tok.end], tok.start, tok.end)
@@ -903,7 +942,7 @@ def _headcounts_in(text: str, lang: str) -> list[HeadcountMatch]:
             i > 0
             and prev_tok is not None
             and prev_tok.start >= taken_until
-            and g.percent_re.match(low, prev_tok.end) is None
+            and prev_tok.pct_end < 0
             and g.partitive_re.fullmatch(low, prev_tok.end, tok.start)
             and _count_ok(text, low, prev_tok, tokens[i - 2] if i > 1 else None, g)
         ):
@@ -911,6 +950,25 @@ def _headcounts_in(text: str, lang: str) -> list[HeadcountMatch]:
         end = m.end()
         found.append(HeadcountMatch(value, None, text[start:end], start, end))
         taken_until = end
+    if shares:
+        found = [h for h in found if not any(h.start < s.end and s.start < h.end for s in shares)]
+        found = sorted([*found, *shares], key=lambda h: h.start)
+    return found
+
+
+def _shares_in(text: str, low: str, scan: str, g: _Grammar) -> list[HeadcountMatch]:
+    """Shares of staff in words: "a third of its workforce", "jede sechste Stelle"."""
+    found: list[HeadcountMatch] = []
+    if g.share_re is None:
+        return found
+    for sm in g.share_re.finditer(scan):
+        start, end = sm.start("share") - 1, sm.end("share") - 1
+        wf = g.workforce_re.match(low, end)
+        if wf is not None:
+            key = re.sub(f"{_SP}+", " ", low[start:end])
+            found.append(
+                HeadcountMatch(None, g.shares[key], text[start : wf.end()], start, wf.end())
+            )
     return found
 
 
@@ -918,16 +976,11 @@ def _headcounts_in(text: str, lang: str) -> list[HeadcountMatch]:
 
 
 def _percentages_in(text: str, lang: str) -> list[PercentMatch]:
-    g = _grammar(lang)
-    low, tokens = _tokens(text, lang)
-    found: list[PercentMatch] = []
-    for tok in tokens:
-        if tok.article_only:
-            continue
-        m = g.percent_re.match(low, tok.end)
-        if m is not None:
-            found.append(PercentMatch(tok.value, text[tok.start : m.end()], tok.start, m.end()))
-    return found
+    return [
+        PercentMatch(tok.value, text[tok.start : tok.pct_end], tok.start, tok.pct_end)
+        for tok in _tokens(text, lang).tokens
+        if tok.pct_end >= 0 and not tok.article_only
+    ]
 
 
 # --------------------------------------------------------------------------- public
