@@ -43,6 +43,8 @@ _LETTER = r"[^\W\d_]"
 _END = rf"(?!{_LETTER})"  # no letter follows: the word ends here
 _YEAR_MIN, _YEAR_MAX = 1900, 2099
 _DIGITS_AND_MARKS = frozenset("0123456789.,")
+_SP_RUN = re.compile(f"{_SP}+")
+_DIGIT_AHEAD = re.compile(f"{_SP}?[0-9]")
 # What may stand before a number word. Scans for words run on a copy of the text where
 # these are spaces: a pattern that starts with one literal space lets `re` skip ahead fast.
 _BEFORE_WORD = "\n\t\u00a0\u202f(\"“«'‘/"
@@ -765,7 +767,7 @@ def _currency_before(text: str, low: str, tok: _Token, g: _Grammar) -> tuple[str
             up = cur.upper()
             if up in g.iso_codes and text[m.start() : m.start() + len(cur)] != up:
                 continue
-        code = g.currencies.get(re.sub(f"{_SP}+", " ", cur).replace("’", "'"))
+        code = g.currencies.get(_SP_RUN.sub(" ", cur).replace("’", "'"))
         if code is not None:
             return code, m.start()
     return None
@@ -777,11 +779,13 @@ def _currency_after(text: str, low: str, tok: _Token, g: _Grammar) -> tuple[str,
     if m is None:
         return None
     cur = m.group("cur")
-    key = re.sub(f"{_SP}+", " ", cur).replace("’", "'")
+    if tok.words and low[tok.end : m.start("cur")].endswith("-"):
+        return None  # "a billion-dollar company" is a size, not an amount
+    key = _SP_RUN.sub(" ", cur).replace("’", "'")
     up = key.upper()
     if up in g.iso_codes and text[m.start("cur") : m.end("cur")] != up:
         return None
-    if not cur[-1].isalpha() and re.match(rf"{_SP}?[0-9]", low[m.end() : m.end() + 2]):
+    if not cur[-1].isalpha() and _DIGIT_AHEAD.match(low, m.end()):
         return None  # "10 $20": the sign belongs to the next amount
     code = g.currencies.get(key)
     if code is None:
@@ -965,7 +969,7 @@ def _shares_in(text: str, low: str, scan: str, g: _Grammar) -> list[HeadcountMat
         start, end = sm.start("share") - 1, sm.end("share") - 1
         wf = g.workforce_re.match(low, end)
         if wf is not None:
-            key = re.sub(f"{_SP}+", " ", low[start:end])
+            key = _SP_RUN.sub(" ", low[start:end])
             found.append(
                 HeadcountMatch(None, g.shares[key], text[start : wf.end()], start, wf.end())
             )
