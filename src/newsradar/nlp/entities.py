@@ -410,12 +410,11 @@ def find_entities(
             continue
         if any(name in p.name.split(" ") for p in people):
             continue
-        if name in short or name in gaz.first_tokens:
-            entry_name = short[name].name if name in short else gaz.first_tokens[name]
-            entry = gaz.orgs[entry_name]
-            short.setdefault(
-                name, OrgMention(entry.name, name, start, end, True, entry.wikidata, entry.kind)
-            )
+        if name in short:
+            continue  # a short form of a name already found; added below
+        if name in gaz.first_tokens:
+            entry = gaz.orgs[gaz.first_tokens[name]]
+            short[name] = OrgMention(entry.name, name, start, end, True, entry.wikidata, entry.kind)
             continue
         orgs.append(OrgMention(name, name, start, end, False, None, "company"))
         taken.append((start, end))

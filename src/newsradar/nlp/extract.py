@@ -441,11 +441,12 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
     if target is None and investor is not None:
         # Last resort: another organisation of the same clause ("X lays off staff
         # following Meta's investment", "X gets Intel backing").
-        local = [o for o in s.orgs if _in(clause, o.start, o.end) and o.name != investor.name]
+        named = {investor.name, *(o.name for o in explicit)}
+        local = [o for o in s.orgs if _in(clause, o.start, o.end) and o.name not in named]
         others = [o for o in local if o.start > investor.end] or local
         ai_others = [o for o in others if _is_ai_org(o)]
         target = (ai_others or others or [None])[0]
-        if target is None and s.orgs and s.orgs[0].name != investor.name:
+        if target is None and s.orgs and s.orgs[0].name not in named:
             target = s.orgs[0]  # the sentence's subject: "X laid off staff after Meta took a stake"
     if target is None and investor is None:
         return None
@@ -535,12 +536,32 @@ def extract_deals(ctx: Context) -> list[DealFound]:
                     )
                 )
     deals = _merge_deals(found)
+    _mark_ai(ctx, deals)
     live = [i for i, d in enumerate(deals) if not d.background and d.amount is None]
     fresh = [(a, st) for a, bg, st in amounts if not bg]
     if len(live) == 1 and fresh and all(d.background or d.amount is None for d in deals):
         i = live[0]
         deals[i] = replace(deals[i], amount=fresh[0][0], stage=deals[i].stage or fresh[0][1])
     return deals
+
+
+def _mark_ai(ctx: Context, deals: list[DealFound]) -> None:
+    """A deal is about an AI company when AI cues sit in a sentence naming the target or
+    referring back to a company ("The London-based startup builds AI agents")."""
+    if not ctx.ai_sentences:
+        return
+    for d in deals:
+        if d.ai or d.target is None:
+            continue
+        for i, span in enumerate(ctx.sentences):
+            if i not in ctx.ai_sentences:
+                continue
+            names_target = any(
+                o.name == d.target and span.start <= o.start < span.end for o in ctx.orgs
+            )
+            if names_target or "anaphor" in ctx.sentence_cats[i]:
+                d.ai = True
+                break
 
 
 def _precision(value: float) -> int:

@@ -51,21 +51,31 @@ def available_languages() -> tuple[str, ...]:
     return tuple(sorted(n.removesuffix(".yaml") for n in names))
 
 
-def _as_tuple(value: Any) -> tuple[str, ...]:
+def _as_tuple(value: Any, where: str = "") -> tuple[str, ...]:
     if not value:
         return ()
-    return tuple(str(v) for v in value)
+    for v in value:
+        if not isinstance(v, str):
+            # YAML reads bare no/yes/on/off as booleans: a silent loss of a cue word.
+            raise ValueError(f"lexicon {where}: {v!r} is not a string (quote it)")
+    return tuple(value)
 
 
 def _from_dict(lang: str, data: dict[str, Any]) -> Lexicon:
-    cues = {k: _as_tuple(v) for k, v in (data.get("cues") or {}).items()}
-    company = {k: _as_tuple(v) for k, v in (data.get("company") or {}).items()}
+    cues = {k: _as_tuple(v, f"{lang}/cues/{k}") for k, v in (data.get("cues") or {}).items()}
+    company = {
+        k: _as_tuple(v, f"{lang}/company/{k}") for k, v in (data.get("company") or {}).items()
+    }
     known = {"language", "stopwords", "abbreviations", "months", "cues", "company"}
     return Lexicon(
         language=lang,
-        stopwords=frozenset(str(w).lower() for w in data.get("stopwords") or ()),
-        abbreviations=frozenset(str(w).lower() for w in data.get("abbreviations") or ()),
-        months=_as_tuple(data.get("months")),
+        stopwords=frozenset(
+            w.lower() for w in _as_tuple(data.get("stopwords"), f"{lang}/stopwords")
+        ),
+        abbreviations=frozenset(
+            w.lower() for w in _as_tuple(data.get("abbreviations"), f"{lang}/abbreviations")
+        ),
+        months=_as_tuple(data.get("months"), f"{lang}/months"),
         cues=cues,
         company=company,
         extra={k: v for k, v in data.items() if k not in known},
