@@ -15,8 +15,14 @@ How a text is read:
    headcount; a percent sign or word makes a percentage, and a workforce noun after it
    makes a headcount given as a percentage of staff.
 
-All regexes are compiled once per process (on first use of a language). Texts without a
-digit and without a number word cost two C-level regex scans.
+Also read: ranges ("$10-15 billion", "10 à 15 milliards": the first number takes the
+scale and currency), ratios ("1 in 10 jobs") and shares in words ("a third of its
+workforce", "jede sechste Stelle") as percentages of staff, numbers right after a job-cut
+verb ("Amazon to cut 18,000"), and amounts written without currency ("385 millions levés")
+that borrow the currency of the nearest explicit amount of the same text.
+
+All regexes are compiled once per process (on first use of a language). A text without
+a digit and without a number word costs a few C-level regex scans (about 10 us).
 """
 
 from __future__ import annotations
@@ -157,7 +163,6 @@ class _Grammar:
     kinds: dict[str, tuple[str, float]]  # word -> (kind, value); kinds: num art frac scale join
     suffixes: dict[str, float]  # letters glued to digits: "$200m", "10k"
     group_chars: frozenset[str]
-    decimal_chars: frozenset[str]
     digits_re: re.Pattern[str]
     words_re: re.Pattern[str] | None
     split_re: re.Pattern[str]
@@ -271,7 +276,6 @@ def _grammar(lang: str) -> _Grammar:
 
     seps = data.get("separators") or {}
     group_chars = frozenset(str(c) for c in seps.get("group", [","]))
-    decimal_chars = frozenset(str(c) for c in seps.get("decimal", ["."]))
     group_class = "".join(sorted(group_chars | {".", ","}))
     group_class = re.escape(group_class).replace(" ", _SPACES)
 
@@ -317,7 +321,7 @@ def _grammar(lang: str) -> _Grammar:
     else:
         first = rf"{start_alt}{_END}"
         later = rf"{tok_alt}{_END}"
-    # Anchored on the character before the word: a leading class lets `re` skip ahead fast.
+    # Runs on the scan copy (see _BEFORE_WORD): the leading space marks the word start.
     words_re = re.compile(rf" {first}(?:{join_sep}{later})*") if start_entries else None
     all_words = sorted(kinds, key=len, reverse=True)
     split_re = re.compile("|".join(re.escape(w) for w in all_words) or "(?!)")
@@ -417,7 +421,6 @@ def _grammar(lang: str) -> _Grammar:
         kinds=kinds,
         suffixes=suffixes,
         group_chars=group_chars,
-        decimal_chars=decimal_chars,
         digits_re=digits_re,
         words_re=words_re,
         split_re=split_re,
