@@ -16,6 +16,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from newsradar.errors import ConfigError
 from newsradar.nlp import numbers
 from newsradar.nlp.numbers import (
     RATES_DATE,
@@ -333,3 +334,53 @@ def test_offsets_survive_letters_that_lower_to_two_characters() -> None:
     text = "İİİ raised $10 billion"
     (m,) = find_money(text, "en")
     assert text[m.start : m.end] == "$10 billion"
+
+
+def test_language_file_with_unknown_key_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A misspelt key in a grammar file fails loudly, naming the file and the key."""
+    bad = tmp_path / "numbers"
+    bad.mkdir()
+    (bad / "common.yaml").write_text(
+        (numbers.NUMBERS_DIR / "common.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    (bad / "zz.yaml").write_text("language: zz\nworker_noun: [staff]\n", encoding="utf-8")
+    monkeypatch.setattr(numbers, "NUMBERS_DIR", bad)
+    numbers._grammar.cache_clear()
+    try:
+        with pytest.raises(ConfigError, match="worker_noun"):
+            numbers._grammar("zz")
+    finally:
+        numbers._grammar.cache_clear()
+
+
+def test_language_file_minimal_is_enough(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new language needs only a file: a minimal one already reads digits and its nouns."""
+    new = tmp_path / "numbers"
+    new.mkdir()
+    (new / "common.yaml").write_text(
+        (numbers.NUMBERS_DIR / "common.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    (new / "pt.yaml").write_text(
+        "language: pt\n"
+        "separators: {group: ['.']}\n"
+        "scales: {milhões: 1000000, mil: 1000}\n"
+        "currencies: {euros: EUR, dólares: USD}\n"
+        "currency_joiners: [de]\n"
+        "worker_nouns: [trabalhadores, empregos]\n",
+        encoding="utf-8",
+    )
+    caches = (numbers._grammar, numbers._tokens, numbers.available_languages)
+    monkeypatch.setattr(numbers, "NUMBERS_DIR", new)
+    for cached in caches:
+        cached.cache_clear()
+    try:
+        assert numbers.available_languages() == ("pt",)
+        text = "A empresa investe 500 milhões de euros e corta 1.200 empregos."
+        money = find_money(text, "pt")
+        assert [(m.value, m.currency) for m in money] == [(5e8, "EUR")]
+        assert [h.value for h in find_headcounts(text, "pt")] == [1200]
+    finally:
+        for cached in caches:
+            cached.cache_clear()

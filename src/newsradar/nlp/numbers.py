@@ -241,11 +241,30 @@ def _phrase_regex(phrases: Iterable[str], tail: str = "") -> str:
     return "(?:" + "|".join(alts) + ")" + tail
 
 
+# The keys of a language file; data/numbers/README.md says what each one holds.
+LANGUAGE_KEYS = frozenset(
+    {
+        "language", "separators", "number_words", "articles", "fractions", "scales",
+        "scale_abbreviations", "scale_suffixes", "standalone_scales", "joiners",
+        "compound_numbers", "currencies", "currency_joiners", "money_followers",
+        "worker_nouns", "compound_nouns", "workforce_nouns", "workforce_shares",
+        "count_cues", "count_qualifiers", "count_followers", "count_verbs_after",
+        "percent_words", "partitives", "ratio_words", "range_words", "gap_stopwords",
+        "year_markers",
+    }
+)  # fmt: skip
+
+
 @cache
 def _grammar(lang: str) -> _Grammar:
     """Compile the grammar of `lang` (once per process)."""
     path = NUMBERS_DIR / f"{lang}.yaml"
     data = _read_yaml(path)
+    unknown = sorted(set(data) - LANGUAGE_KEYS)
+    if unknown:
+        raise ConfigError(str(path), unknown[0], "unknown key (a typo?)")
+    if data.get("language") != lang:
+        raise ConfigError(str(path), "language", f"expected {lang!r}")
     common_path = NUMBERS_DIR / COMMON_FILE
     common = _read_yaml(common_path)
 
