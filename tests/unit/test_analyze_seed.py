@@ -11,9 +11,7 @@ from newsradar import analyze
 from newsradar.nlp.schema import Analysis
 
 SHARED = Path(
-    os.environ.get(
-        "NEWSRADAR_SHARED_DIR", Path(__file__).resolve().parents[2] / ".." / "shared"
-    )
+    os.environ.get("NEWSRADAR_SHARED_DIR", Path(__file__).resolve().parents[2] / ".." / "shared")
 )
 SEED = SHARED / "data" / "seed_article.txt"
 TITLE = "Microsoft va investir 10 milliards de dollars dans OpenAI"

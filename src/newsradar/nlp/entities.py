@@ -25,7 +25,7 @@ from newsradar.nlp.lexicon import CueHit, Lexicon, available_languages, lexicon
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 #: Categories of cue hits whose subject may be an unknown company.
-SUBJECT_CATEGORIES = frozenset({"raise", "layoff"})
+SUBJECT_CATEGORIES = frozenset({"raise", "layoff", "cut"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,6 +346,7 @@ def find_entities(
     candidates: list[tuple[str, int, int]] = []
     money_starts = [s for s, _ in money_spans]
     funding_starts = [h.start for h in hits if h.category == "funding"]
+    job_starts = [h.start for h in hits if h.category == "job"]
     for hit in hits:
         cat = hit.category
         if cat not in _PATTERN_CATEGORIES:
@@ -381,6 +382,8 @@ def find_entities(
                 has_funding = any(hit.end <= s < stop for s in funding_starts)
                 if not (has_money or has_funding):
                     continue
+            if cat == "cut" and not any(0 <= s - hit.end <= 40 for s in job_starts):
+                continue  # "X supprime 150 postes", not "X cuts prices"
             pos = _skip_aux_backward(lower, hit.start, rules)
             res = _read_backward(norm, pos, rules)
             if res is not None and rules.capitalised_nouns and not _at_clause_start(norm, res[1]):
