@@ -375,7 +375,7 @@ def _grammar(lang: str) -> _Grammar:
         cur_join_re = "(?:" + "|".join(parts) + ")?"
     suffix_re = re.compile(rf"{_SP}*-?{cur_join_re}(?P<cur>{_phrase_regex(after)}){_END}")
     followers = _str_list(data, "money_followers", path)
-    follow_re = re.compile(rf"{_SP}*[,;:)]|{_SP}+{_phrase_regex(followers)}{_END}")
+    follow_re = re.compile(rf"{_SP}*[;)]|{_SP}+{_phrase_regex(followers)}{_END}")
 
     # Headcounts: a number, up to four words, a worker noun.
     workers = _str_list(data, "worker_nouns", path)
