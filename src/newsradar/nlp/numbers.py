@@ -676,7 +676,13 @@ def _tokenize(text: str, g: _Grammar) -> _Read:
                     scale *= v
             tokens.append(_Token(start, end, value, value, scale, "", True, art_only))
         if len(tokens) > len(taken):
-            tokens = _drop_percent_words(low, sorted(tokens, key=lambda t: t.start), g)
+            tokens.sort(key=lambda t: t.start)
+    for i, tok in enumerate(tokens):
+        pm = g.percent_re.match(low, tok.end)
+        if pm is not None:
+            tokens[i] = tok._replace(pct_end=pm.end())
+    if len(tokens) > 1:  # "3 pour cent", "5 por ciento": "cent" and "ciento" are no numbers
+        tokens = _drop_inside_percent(tokens)
     for i in range(len(tokens) - 1):  # "$10-15 billion", "10 à 15 milliards": share the scale
         tok, nxt = tokens[i], tokens[i + 1]
         if (
@@ -692,10 +698,6 @@ def _tokenize(text: str, g: _Grammar) -> _Read:
                 plain="",
                 ranged=True,
             )
-    for i, tok in enumerate(tokens):
-        pm = g.percent_re.match(low, tok.end)
-        if pm is not None:
-            tokens[i] = tok._replace(pct_end=pm.end())
     return _Read(low, scan, tuple(tokens))
 
 
@@ -707,17 +709,15 @@ def _glued_code(text: str, start: int, g: _Grammar) -> bool:
     return start == 3 or not text[start - 4].isalpha()
 
 
-def _drop_percent_words(low: str, tokens: list[_Token], g: _Grammar) -> list[_Token]:
-    """Drop number words inside a percent phrase ("3 pour cent", "5 por ciento")."""
+def _drop_inside_percent(tokens: list[_Token]) -> list[_Token]:
+    """Drop tokens that start inside the percent phrase of the token before them."""
     kept: list[_Token] = []
     until = -1
     for tok in tokens:
         if tok.start < until:
             continue
         kept.append(tok)
-        m = g.percent_re.match(low, tok.end)
-        if m is not None:
-            until = m.end()
+        until = tok.pct_end
     return kept
 
 
