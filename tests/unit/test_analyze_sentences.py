@@ -35,7 +35,7 @@ def _run(lang: str, case: dict[str, Any]) -> Analysis:
 def _matches(deal: Deal, want: dict[str, Any]) -> bool:
     if "investor" in want and deal.investor != want["investor"]:
         return False
-    if deal.target != want["target"]:
+    if "target" in want and deal.target != want["target"]:
         return False
     if "amount_usd" in want:
         if want["amount_usd"] is None:
@@ -104,7 +104,7 @@ def test_layoffs(lang: str, case: dict[str, Any]) -> None:
     want = case["layoff"]
     live = [lay for lay in result.layoffs if not lay.background]
     assert any(
-        lay.company == want["company"]
+        ("company" not in want or lay.company == want["company"])
         and ("headcount" not in want or lay.headcount == want["headcount"])
         and ("percent" not in want or lay.percent == want["percent"])
         for lay in live

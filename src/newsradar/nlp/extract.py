@@ -363,7 +363,8 @@ def _other_org(ctx: Context, s: _Sentence, exclude: str | None) -> OrgMention | 
     """The article's main organisation other than `exclude`, preferring AI companies."""
     pool = [o for o in ctx.orgs if o.name != exclude and o.kind not in PASSIVE_KINDS]
     ai = [o for o in pool if _is_ai_org(o)]
-    return (ai or pool or [None])[0]
+    best = ai or pool
+    return best[0] if best else None
 
 
 def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
@@ -445,7 +446,8 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
         local = [o for o in s.orgs if _in(clause, o.start, o.end) and o.name not in named]
         others = [o for o in local if o.start > investor.end] or local
         ai_others = [o for o in others if _is_ai_org(o)]
-        target = (ai_others or others or [None])[0]
+        best = ai_others or others
+        target = best[0] if best else None
         if target is None and s.orgs and s.orgs[0].name not in named:
             target = s.orgs[0]  # the sentence's subject: "X laid off staff after Meta took a stake"
     if target is None and investor is None:
