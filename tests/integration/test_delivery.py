@@ -229,7 +229,7 @@ async def test_webhook_wrong_secret_is_rejected_and_not_retried() -> None:
         result, _ = await deliver_one(rx)
     assert [r.verified for r in rx.requests] == [False]
     assert (result.outcome, result.attempts, result.status) == ("failed", 1, 401)
-    assert result.reason == "HTTP 401: invalid signature; not retried (1 attempt)"
+    assert result.reason == "HTTP 401: invalid signature; not retryable (1 attempt)"
 
 
 async def test_server_errors_are_retried_and_the_alert_arrives_once(receiver: Receiver) -> None:
@@ -320,7 +320,7 @@ async def test_slack_no_service_is_permanent(slack_rx: SlackReceiver) -> None:
     slack_rx.script(Reply(404, "no_service"))
     result, hooks = await deliver_one(slack_rx)
     assert (result.outcome, result.attempts, result.status) == ("failed", 1, 404)
-    assert result.reason == "HTTP 404: no_service; not retried (1 attempt)"
+    assert result.reason == "HTTP 404: no_service; not retryable (1 attempt)"
     assert len(slack_rx.requests) == 1 and not hooks.retries
 
 

@@ -305,7 +305,7 @@ class RetryBudget:
     def failure(self, what: str) -> str:
         """The reason of a failed message: what happened, then why it was not tried again."""
         if self.last_cause is None:
-            return f"{what}; not retried ({_n(self.attempts, 'attempt')})"
+            return f"{what}; not retryable ({_n(self.attempts, 'attempt')})"
         return f"{what}; {self.stopped or 'gave up after ' + _n(self.attempts, 'attempt')}"
 
 

@@ -15,11 +15,14 @@ An update digest (several update alerts of one event folded into one POST) is::
 
 Headers: `webhook-id`, `webhook-timestamp` (Unix seconds of this attempt: each
 retry is signed again), `webhook-signature` (`v1,<base64 HMAC-SHA256 of
-"id.timestamp.body">`), `content-type: application/json`. `webhook-id` is the
-alert's ledger key (percent-encoded where it holds characters outside printable
-ASCII, which headers cannot carry), the same on every retry, so receivers can
-deduplicate; a digest's id is `digest:` + 32 hex digits of the SHA-256 of its
-ledger keys (receivers deduplicate its alerts by their `ledger_key`).
+"id.timestamp.body">`), `content-type: application/json`, `user-agent:
+newsradar-webhooks/1`. `webhook-id` is the alert's ledger key (percent-encoded
+where it holds characters outside printable ASCII, which headers cannot carry),
+the same on every retry, so receivers can deduplicate; a digest's id is
+`digest:` + 32 hex digits of the SHA-256 of its ledger keys (receivers
+deduplicate its alerts by their `ledger_key`). Redirects are not followed.
+A 2xx answer means delivered; 429 (Retry-After honoured), 5xx, timeouts and
+connection errors are retried; any other status is a permanent failure.
 
 The secret: `whsec_<base64>` (the Standard Webhooks format, as its libraries
 generate) is base64-decoded and the bytes are the HMAC key; any other string is
@@ -63,6 +66,7 @@ __all__ = [
 ALERT_TYPE = "newsradar.alert"
 DIGEST_TYPE = "newsradar.alert.digest"
 SECRET_PREFIX = "whsec_"
+USER_AGENT = "newsradar-webhooks/1"
 #: Characters kept as they are in webhook-id (the rest is percent-encoded).
 _ID_SAFE = ":|-_.~!$&'()*+,;=@/"
 #: At most this much of a receiver's answer is kept (for the failure reason).
@@ -169,6 +173,7 @@ class WebhookPoster:
             "webhook-timestamp": str(int(at.timestamp())),
             "webhook-signature": self._webhook.sign(message.id, at, message.body),
             "content-type": "application/json",
+            "user-agent": USER_AGENT,
         }
 
     async def post(
