@@ -243,6 +243,18 @@ async def test_server_errors_are_retried_and_the_alert_arrives_once(receiver: Re
     assert hooks.outcomes == Counter({("out", "delivered"): 1})
     bodies = {r.body for r in receiver.requests}
     assert len(bodies) == 1  # the same message each time
+    if isinstance(receiver, WebhookReceiver):  # every retry is signed, with the same id
+        assert [r.verified for r in receiver.requests] == [True, True, True]
+        assert len({r.headers["webhook-id"] for r in receiver.requests}) == 1
+
+
+async def test_permanent_error_after_a_retry_is_not_retried(receiver: Receiver) -> None:
+    """500 then 404: the 404 ends the delivery, reported as not retryable."""
+    receiver.script(Reply(500, "internal_error"), Reply(404, "no_service"))
+    result, _ = await deliver_one(receiver, max_attempts=5)
+    assert (result.outcome, result.attempts, result.status) == ("failed", 2, 404)
+    assert result.reason == "HTTP 404: no_service; not retryable (2 attempts)"
+    assert len(receiver.requests) == 2
 
 
 async def test_retry_after_is_waited_out(receiver: Receiver) -> None:
@@ -377,6 +389,8 @@ async def test_close_sends_open_digests(webhook_rx: WebhookReceiver) -> None:
         result = await pending
     assert result.outcome == "delivered"
     assert len(webhook_rx.received) == 1
+    late = await deliverer.deliver(make_alert(["out"]), "out")
+    assert (late.outcome, late.reason) == ("failed", "closed")
 
 
 async def test_rate_limit_spaces_messages(slack_rx: SlackReceiver) -> None:

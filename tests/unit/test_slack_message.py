@@ -213,6 +213,12 @@ def test_mrkdwn_is_escaped_and_links_are_safe() -> None:
     )
 
 
+def test_header_is_one_line() -> None:
+    """Line breaks in names do not reach the header."""
+    message = build_message([alert(event(investor="Micro\nsoft\tCorp"))])
+    assert message.blocks[0]["text"]["text"] == "New deal: Micro soft Corp -> OpenAI, $10.0B"
+
+
 def test_non_http_url_is_not_linked() -> None:
     """Only http(s) URLs become links."""
     message = build_message([alert(event(url="javascript:alert(1)"))])

@@ -522,8 +522,8 @@ class Deliverer:
         """Send open digests, then close the HTTP session if this deliverer made it."""
         if self._closed:
             return
+        self._closed = True  # refuse new deliveries from here on
         await self.digest.flush()
-        self._closed = True
         if self._own_session and self._session is not None:
             await self._session.close()
         self._session = None
@@ -648,8 +648,6 @@ class Deliverer:
                 timeout_seconds=self.settings.timeout_seconds,
             )
         except (aiohttp.ClientError, OSError) as exc:  # OSError covers TimeoutError
-            if budget.last_cause is None:
-                budget.last_cause = classify(error=exc)
             what = _describe(exc, self.settings.timeout_seconds)
             return _Sent("failed", budget.attempts, _redact(budget.failure(what), poster.secrets()))
         if 200 <= reply.status < 300:

@@ -263,7 +263,7 @@ def build_message(alerts: Sequence[Alert]) -> SlackMessage:
     ordered = sorted(alerts, key=lambda a: (a.event.version, a.decided_at))
     latest = ordered[-1]
     event = latest.event
-    title = headline(latest)
+    title = " ".join(headline(latest).split())  # a header is one line
     if len(ordered) > 1:
         title += f" ({len(ordered)} updates)"
     blocks: list[Block] = [
@@ -412,7 +412,9 @@ class SlackPoster:
             timeout=max(1, round(timeout_seconds)),
             session=session,
             logger=self._logger,
-            retry_handlers=[GatedRetryHandler(gate, max_retry_count=max_attempts - 1)],
+            # One more than the gate allows, so the SDK always asks the gate (which
+            # enforces max_attempts and records why retrying stopped).
+            retry_handlers=[GatedRetryHandler(gate, max_retry_count=max_attempts)],
         )
         response = await client.send(text=message.text, blocks=message.blocks)
         return SlackReply(status=response.status_code, body=str(response.body or ""))
