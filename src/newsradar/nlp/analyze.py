@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+from functools import cache
 from typing import Any
 
 from newsradar.nlp import extract
@@ -32,10 +33,13 @@ _TRIGGERS = frozenset(
 )
 
 
+@cache
 def _numbers() -> Any:
+    """The numbers module (money, headcounts), imported once; None if it is missing."""
     try:
         from newsradar.nlp import numbers
     except ImportError:  # pragma: no cover - numbers is part of the package
+        log.error("newsradar.nlp.numbers is missing: no money or headcounts will be found")
         return None
     return numbers
 
@@ -129,16 +133,10 @@ def _analyze(text: str, hint: str | None, published: str | None) -> Analysis:
             lang=lang,
             hits=hits,
             orgs=orgs,
-            money=[
-                extract.AmountRef(m.value, m.currency, m.value_usd, m.start, m.end)
-                for m in money_matches
-            ],
-            counts=[
-                extract.CountRef(
-                    int(c.value) if c.value is not None else None, c.percent, c.start, c.end
-                )
-                for c in count_matches
-            ],
+            # The numbers matches have the attributes the rules read (value, currency,
+            # value_usd, percent, start, end): no copies.
+            money=money_matches,
+            counts=count_matches,
             sentences=sentences,
             published_year=_published_year(published),
             main_org=_main_org(orgs, text),

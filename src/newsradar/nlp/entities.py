@@ -243,6 +243,8 @@ def _read_forward(norm: str, pos: int, rules: _NameRules) -> tuple[str, int, int
     """Read a capitalised name starting at `pos` (after spaces): (name, start, end)."""
     while pos < len(norm) and norm[pos] == " ":
         pos += 1
+    if pos < len(norm) and norm[pos].islower() and norm[pos : pos + 5].islower():
+        return None  # a lower-case word: no name here
     m = _NAME_FWD.match(norm, pos)
     if not m:
         return None
@@ -276,6 +278,8 @@ def _read_backward(norm: str, pos: int, rules: _NameRules) -> tuple[str, int, in
     while cur > lo and len(tokens) < 4:
         space = norm.rfind(" ", lo, cur)
         word = norm[space + 1 : cur]
+        if word.islower():
+            break  # cheap exit: no capital, no name token
         m = _TOKEN_END.search(word)
         if not m:
             break
@@ -343,6 +347,7 @@ def find_entities(
         taken.append((start, end))
 
     rules = _name_rules(lex)
+    known_ends = {e for _, e in taken}
     candidates: list[tuple[str, int, int]] = []
     money_starts = [s for s, _ in money_spans]
     funding_starts = [h.start for h in hits if h.category == "funding"]
@@ -385,6 +390,8 @@ def find_entities(
             if cat == "cut" and not any(0 <= s - hit.end <= 40 for s in job_starts):
                 continue  # "X supprime 150 postes", not "X cuts prices"
             pos = _skip_aux_backward(lower, hit.start, rules)
+            if pos in known_ends:
+                continue  # the subject is a known organisation already
             res = _read_backward(norm, pos, rules)
             if res is not None and rules.capitalised_nouns and not _at_clause_start(norm, res[1]):
                 # German capitalises every noun: only a sentence-initial subject counts.

@@ -22,8 +22,11 @@ and headcounts of `numbers`:
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
+from typing import Protocol
 
 from newsradar.nlp.entities import OrgMention
 from newsradar.nlp.lexicon import CueHit, Lexicon, lexicon, words_regex
@@ -42,6 +45,34 @@ _AI_NAME = re.compile(r"(?:\bAI\b|\.ai\b|\bIA\b|\bKI\b|Intelligence|Mind\b)")
 _POSSESSIVE = re.compile(r"^(?:'s?|s)?\s*$")
 _PRONOUN = re.compile(r"\b(?:it|its|it's)\b")
 _JOINER = re.compile(r"^(?:\s*(?:,|and|et|und|y|e|en|&|as well as|sowie|ainsi que)\s*)+$")
+
+
+class AmountLike(Protocol):
+    """What the rules read from a money amount (numbers.MoneyMatch has it)."""
+
+    @property
+    def value(self) -> float: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def value_usd(self) -> float | None: ...
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+
+
+class CountLike(Protocol):
+    """What the rules read from a headcount (numbers.HeadcountMatch has it)."""
+
+    @property
+    def value(self) -> float | int | None: ...
+    @property
+    def percent(self) -> float | None: ...
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
 
 
 @dataclass(slots=True)
@@ -72,7 +103,7 @@ class DealFound:
     investor: str | None
     target: str | None
     co_investors: list[str]
-    amount: AmountRef | None
+    amount: AmountLike | None
     stage: str | None
     background: bool
     evidence: tuple[int, int]
@@ -101,8 +132,8 @@ class Context:
     lang: str
     hits: list[CueHit]
     orgs: list[OrgMention]
-    money: list[AmountRef]
-    counts: list[CountRef]
+    money: Sequence[AmountLike]
+    counts: Sequence[CountLike]
     sentences: list[Span]
     published_year: int | None
     ai_sentences: set[int] = field(default_factory=set)
@@ -120,15 +151,14 @@ class Context:
 
     def __post_init__(self) -> None:
         """Bucket the cue hits by sentence once (hits and sentences are in text order)."""
-        buckets: list[list[CueHit]] = [[] for _ in self.sentences]
-        i = 0
-        for h in self.hits:
-            while i < len(self.sentences) and self.sentences[i].end <= h.start:
-                i += 1
-            if i == len(self.sentences):
-                break
-            if self.sentences[i].start <= h.start and h.end <= self.sentences[i].end:
-                buckets[i].append(h)
+        starts = [h.start for h in self.hits]
+        buckets: list[list[CueHit]] = []
+        for span in self.sentences:
+            lo, hi = bisect_left(starts, span.start), bisect_left(starts, span.end)
+            bucket = self.hits[lo:hi]
+            if bucket and bucket[-1].end > span.end:
+                bucket = [h for h in bucket if h.end <= span.end]
+            buckets.append(bucket)
         self.sentence_hits = buckets
         self.sentence_cats = [_cats_all(b) for b in buckets]
 
@@ -197,6 +227,7 @@ class _Sentence:
 
     __slots__ = (
         "_clause_cats",
+        "cash",
         "cats",
         "clauses",
         "counts",
@@ -224,6 +255,7 @@ class _Sentence:
         self.cats = ctx.sentence_cats[idx]
         self.clauses = split_clauses(ctx.norm, span)
         self._clause_cats: dict[int, dict[str, list[CueHit]]] = {}
+        self.cash: list[AmountLike] | None = None  # amounts that are not valuations
 
     def clause_cats(self, clause: Span) -> dict[str, list[CueHit]]:
         """Cue hits of one clause of this sentence, by category (computed once)."""
@@ -239,7 +271,7 @@ class _Sentence:
         return any(lo <= h.start < pos for h in self.cats.get("negation", ()))
 
 
-def _valuation(ctx: Context, s: _Sentence, amount: AmountRef) -> bool:
+def _valuation(ctx: Context, s: _Sentence, amount: AmountLike) -> bool:
     """True when the amount is a valuation rather than cash invested.
 
     A valuation cue right before or after it ("valued at $2bn", "a $29bn valuation"),
@@ -273,9 +305,11 @@ def _definite(lang: str) -> frozenset[str]:
     return frozenset(d.lower() for d in lexicon(lang).company.get("determiners", ()))
 
 
-def _pick_amount(ctx: Context, s: _Sentence, cue: CueHit) -> AmountRef | None:
+def _pick_amount(ctx: Context, s: _Sentence, cue: CueHit) -> AmountLike | None:
     """The money of this deal: nearest non-valuation amount, preferring after the cue."""
-    cands = [m for m in s.money if not _valuation(ctx, s, m)]
+    if s.cash is None:
+        s.cash = [m for m in s.money if not _valuation(ctx, s, m)]
+    cands = s.cash
     if not cands:
         return None
     after = [m for m in cands if m.start >= cue.start]
@@ -491,7 +525,7 @@ def _background(ctx: Context, s: _Sentence, clause: Span) -> bool:
 def extract_deals(ctx: Context) -> list[DealFound]:
     """All deals of the text, merged per (investor, target, background)."""
     found: list[DealFound] = []
-    amounts: list[tuple[AmountRef, bool, str | None]] = []
+    amounts: list[tuple[AmountLike, bool, str | None]] = []
     for idx, span in enumerate(ctx.sentences):
         cats = ctx.sentence_cats[idx]
         if not (cats.keys() & _DEAL_SENTENCE_CATEGORIES):
@@ -571,7 +605,7 @@ def _precision(value: float) -> int:
     return len(digits)
 
 
-def _better_amount(a: AmountRef | None, b: AmountRef | None) -> AmountRef | None:
+def _better_amount(a: AmountLike | None, b: AmountLike | None) -> AmountLike | None:
     """Keep the first amount, unless the other is the same figure said more precisely."""
     if a is None:
         return b
@@ -690,7 +724,7 @@ def extract_layoffs(ctx: Context) -> list[LayoffFound]:
             headcount = None
             if counts:
                 near = min(counts, key=lambda c: (abs(c.start - start) > 80, c.start))
-                headcount = near.value
+                headcount = int(near.value) if near.value is not None else None
             percent = pcts[0].percent if pcts else None
             background = bool(clause_cats.get("past")) or _year_marks_past(ctx, clause)
             found.append(LayoffFound(company_name, headcount, percent, background, (start, end)))

@@ -104,7 +104,7 @@ def split_sentences(text: str, abbreviations: frozenset[str]) -> list[Span]:
 
 
 _NONSPACE = re.compile(r"\S")
-_CLAUSE_CAND = re.compile(r"[,;:()«»\"–—]|\s-\s")
+_CLAUSE_CAND = re.compile(r"[,;:()«»\"–—-]")
 
 
 def split_clauses(text: str, sentence: Span) -> list[Span]:
@@ -117,10 +117,12 @@ def split_clauses(text: str, sentence: Span) -> list[Span]:
     end_all = sentence.end
     for m in _CLAUSE_CAND.finditer(text, start, end_all):
         c = m.group(0)
+        i = m.start()
         if c in ",;:":
-            after = m.end()
-            if after < end_all and not text[after].isspace():
-                continue
+            if i + 1 < end_all and not text[i + 1].isspace():
+                continue  # "10,000", "3:30"
+        elif c == "-" and not (text[i - 1 : i] == " " and text[i + 1 : i + 2] == " "):
+            continue  # a hyphen inside a word, not a dash between clauses
         if m.start() > start:
             spans.append(Span(start, m.start()))
         start = m.end()
