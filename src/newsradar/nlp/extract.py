@@ -380,6 +380,18 @@ def _subject_before(ctx: Context, s: _Sentence, pos: int) -> OrgMention | None:
     return near
 
 
+def _subject_adjacent(ctx: Context, org: OrgMention, pos: int) -> bool:
+    """True when only auxiliaries ("has", "a", "hat") separate `org` from `pos`."""
+    gap = ctx.lower[org.end : pos].split()
+    aux = _aux_words(ctx.lang)
+    return len(gap) <= 3 and all(w in aux for w in gap)
+
+
+@cache
+def _aux_words(lang: str) -> frozenset[str]:
+    return frozenset(w for a in lexicon(lang).company.get("aux", ()) for w in a.lower().split())
+
+
 def _after_prep(ctx: Context, s: _Sentence, pos: int) -> OrgMention | None:
     """An organisation before `pos` introduced by a target preposition (German verb-final:
     "in das KI-Startup Aleph Alpha zu investieren")."""
@@ -458,10 +470,13 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
         lead = s.span.start + len(head) - len(stripped)
         named_after = am is not None and any(0 <= o.start - (lead + am.end()) <= 3 for o in s.orgs)
         companies = [o for o in before if o.kind != "investor"]
+        adjacent = companies and _subject_adjacent(ctx, companies[-1], cue.start)
         if am is not None and not named_after and ctx.main_org is not None:
             target = ctx.main_org  # "La start-up ... lève 450 millions"
+        elif adjacent:
+            target = companies[-1]  # "Former Google engineers' startup Lumen raises"
         elif companies:
-            target = companies[0]
+            target = companies[0]  # "Stability AI gets Intel backing in new financing"
         elif before:
             return None  # a fund raising its own money
         else:
@@ -530,6 +545,10 @@ def extract_deals(ctx: Context) -> list[DealFound]:
         cats = ctx.sentence_cats[idx]
         if not (cats.keys() & _DEAL_SENTENCE_CATEGORIES):
             continue
+        if not any(span.start <= o.start < span.end for o in ctx.orgs) and not any(
+            span.start <= m.start < span.end for m in ctx.money
+        ):
+            continue  # no organisation and no amount: nothing to extract here
         cues = [h for h in ctx.sentence_hits[idx] if h.category in DEAL_CATEGORIES]
         has_inv_after = "investor_after" in cats
         amount_cues = cats.get("amount", [])
@@ -704,8 +723,12 @@ def extract_layoffs(ctx: Context) -> list[LayoffFound]:
     anaphor = _anaphor_re(ctx.lang)
     for idx in range(len(ctx.sentences)):
         cats = ctx.sentence_cats[idx]
-        if "layoff" not in cats and "cut" not in cats:
-            continue
+        if "layoff" not in cats:
+            if "cut" not in cats:
+                continue
+            span = ctx.sentences[idx]
+            if "job" not in cats and not any(span.start <= c.start < span.end for c in ctx.counts):
+                continue  # a cutting verb with neither a job noun nor a headcount
         s = ctx.view(idx)
         for start, end in _layoff_cue_spans(ctx, s)[:1]:
             clause = _clause_of(s.clauses, start)

@@ -112,6 +112,8 @@ def detect_language(text: str, hint: str | None = None) -> tuple[str, float]:
         score = float(score)
         if hint and (score < 0.8 or lang == "und"):
             return hint, score
+        if best is not None and margin >= 0.9 and (score < 0.6 or lang == "und"):
+            return best, 0.5  # one clear function word beats an unsure character model
         if lang != "und":
             return str(lang), score
     if hint:
