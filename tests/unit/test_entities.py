@@ -79,3 +79,21 @@ def test_short_form_after_full_name() -> None:
     result = analyze("Stability AI gets new funding", "Stability raised $50 million in October.")
     stability = [o for o in result.organizations if o.name == "Stability AI"]
     assert {o.surface for o in stability} == {"Stability AI", "Stability"}
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "The Amazon rainforest lost more trees this year",
+        "Orange juice prices rise again",
+        "Harvey Weinstein appeal rejected",
+    ],
+)
+def test_ambiguous_names_need_context(title: str) -> None:
+    """Names that are also words or places need company context to count."""
+    assert analyze(title).organizations == []
+
+
+def test_ambiguous_name_with_business_context() -> None:
+    """'Amazon cuts 14,000 jobs' is the company."""
+    assert [o.name for o in analyze("Amazon cuts 14,000 jobs").organizations] == ["Amazon"]

@@ -178,6 +178,7 @@ class _NameRules:
     stop_lower: frozenset[str]
     aux_words: frozenset[str]
     suffixes: frozenset[str]
+    definite: frozenset[str]
     capitalised_nouns: bool
 
 
@@ -203,6 +204,7 @@ def _compile_name_rules(lex: Lexicon) -> _NameRules:
         stop_lower=frozenset(stop_lower),
         aux_words=frozenset(w for a in company.get("aux", ()) for w in a.lower().split()),
         suffixes=frozenset(x for x in company.get("suffixes", ()) if x),
+        definite=frozenset(d.lower() for d in company.get("determiners", ())),
         capitalised_nouns=bool(lex.extra.get("capitalised_nouns")),
     )
 
@@ -337,16 +339,23 @@ def find_entities(
     orgs: list[OrgMention] = []
     people: list[PersonMention] = []
     taken: list[tuple[int, int]] = []
-    for start, end, kind, name in gaz.find(norm):
+    rules = _name_rules(lex)
+    found = gaz.find(norm)
+    for start, end, kind, name in found:
         surface = norm[start:end]
         if kind == "person":
             people.append(PersonMention(name, surface, start, end))
         else:
             entry = gaz.orgs[name]
+            if (
+                entry.ambiguous
+                and " " not in surface
+                and not _ambiguous_ok(norm, lower, start, end, hits, len(found) > 1, rules)
+            ):
+                continue
             orgs.append(OrgMention(name, surface, start, end, True, entry.wikidata, entry.kind))
         taken.append((start, end))
 
-    rules = _name_rules(lex)
     known_ends = {e for _, e in taken}
     candidates: list[tuple[str, int, int]] = []
     money_starts = [s for s, _ in money_spans]
@@ -437,6 +446,63 @@ def find_entities(
                 taken.append((start, end))
     orgs.sort(key=lambda o: o.start)
     return orgs, people
+
+
+#: Cue categories that make a sentence about business (context for ambiguous names).
+_BUSINESS = frozenset(
+    {
+        "invest",
+        "invest_noun",
+        "raise",
+        "funding",
+        "back",
+        "investor_after",
+        "layoff",
+        "cut",
+        "job",
+        "co_before",
+        "co_after",
+        "co_suffix",
+        "anaphor",
+        "announced",
+        "ai",
+        "valuation",
+        "amount",
+    }
+)
+
+
+def _ambiguous_ok(
+    norm: str,
+    lower: str,
+    start: int,
+    end: int,
+    hits: list[CueHit],
+    other_orgs: bool,
+    rules: _NameRules,
+) -> bool:
+    """Accept a one-word name that is also a common word or place ("Amazon", "Orange")?
+
+    Not after a definite article ("the Amazon") nor before another capitalised word
+    ("Harvey Weinstein"); and only inside a sentence, after other organisations, or
+    in a sentence with business cues.
+    """
+    before = lower[max(0, start - 5) : start].split()
+    if before and before[-1] in rules.definite:
+        return False
+    nxt = _NEXT_WORD.match(norm, end)
+    if nxt and nxt.group(1)[0].isupper() and nxt.group(1).rstrip(".,") not in rules.suffixes:
+        return False
+    lo = max(norm.rfind(". ", 0, start), norm.rfind("\n", 0, start), 0)
+    hi = norm.find(". ", end)
+    hi = len(norm) if hi < 0 else hi
+    if any(lo <= h.start < hi and h.category in _BUSINESS for h in hits):
+        return True
+    at_start = norm[lo:start].strip(" .\n\"'«“") == ""
+    return other_orgs or not at_start
+
+
+_NEXT_WORD = re.compile(r" ([^\W\d_][\w.-]*)")
 
 
 _PATTERN_CATEGORIES = frozenset({"co_before", "co_after", "co_suffix"}) | SUBJECT_CATEGORIES
