@@ -47,3 +47,11 @@ def test_dotted_i_keeps_offsets() -> None:
     result = analyze("İstanbul: Microsoft invests $1 billion in OpenAI")
     org = next(o for o in result.organizations if o.name == "OpenAI")
     assert result.text[org.start : org.end] == "OpenAI"
+
+
+def test_preload_compiles_everything() -> None:
+    """preload() returns the seconds it took, and analyze works right after it."""
+    from newsradar.nlp.analyze import preload
+
+    assert preload() >= 0.0
+    assert analyze("Dell cuts 500 jobs").topic_names == ["layoffs"]
