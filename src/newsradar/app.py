@@ -12,29 +12,49 @@ import base64
 import contextlib
 import logging
 import tempfile
+import time
+import weakref
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
 import faust
+import faust.streams as faust_streams
 from faust.sensors.prometheus import setup_prometheus_sensors
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from newsradar import __version__
+from newsradar.alerts.delivery import Deliverer, DeliveryHooks, DeliverySettings
+from newsradar.alerts.rules import apply_and_decide
 from newsradar.config import Settings
 from newsradar.errors import DecodeError
+from newsradar.events import EventBook, Report, reports_from
+from newsradar.fingerprint import FingerprintIndex, enrich
 from newsradar.ingest.canonical import feed_id as make_feed_id
 from newsradar.ingest.fetch import FeedFetcher, FetchSettings
 from newsradar.ingest.poller import PollBounds, Poller
 from newsradar.ingest.state import FeedCommand, FeedState, apply_command, is_due
 from newsradar.metrics import Metrics
-from newsradar.models import Article, DeadLetter, decode, utcnow
+from newsradar.models import Alert, Article, DeadLetter, Enriched, decode, utcnow
+from newsradar.nlp.analyze import analyze
+from newsradar.nlp.entities import gazetteer
 
 log = logging.getLogger(__name__)
 
 FEEDS_TOPIC = "news.feeds"
-INTERNAL_TOPICS = (FEEDS_TOPIC,)
+REPORTS_TOPIC = "news.reports"
+INTERNAL_TOPICS = (FEEDS_TOPIC, REPORTS_TOPIC)
+
+
+class _MetricsHooks(DeliveryHooks):
+    """Counts delivery retries in Prometheus (outcomes are counted by the agent)."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    def on_retry(self, channel: str, channel_type: str, cause: str) -> None:
+        self.metrics.delivery_retries.labels(channel).inc()
 
 
 class Pipeline:
@@ -85,7 +105,7 @@ class Pipeline:
                 value_serializer="raw",
                 partitions=kafka.partitions,
             )
-            for name in (*self.topic_names_local(), FEEDS_TOPIC)
+            for name in (*self.topic_names_local(), *INTERNAL_TOPICS)
         }
         self.feeds_table = self.app.Table(
             "feeds",
@@ -95,6 +115,28 @@ class Pipeline:
             value_type=bytes,
             schema=faust.Schema(key_serializer="raw", value_serializer="raw"),
         )
+        self.events_table = self.app.Table(
+            "events",
+            default=None,
+            partitions=kafka.partitions,
+            key_type=bytes,
+            value_type=bytes,
+            schema=faust.Schema(key_serializer="raw", value_serializer="raw"),
+        )
+        self.ledger_table = self.app.Table(
+            "ledger",
+            default=None,
+            partitions=kafka.partitions,
+            key_type=bytes,
+            value_type=bytes,
+            schema=faust.Schema(key_serializer="raw", value_serializer="raw"),
+        )
+        self.fingerprints = FingerprintIndex()
+        # Organisation labels on metrics are limited to the gazetteer (bounded cardinality).
+        self._known_orgs = frozenset(
+            name for kind, name in gazetteer().aliases.values() if kind == "org"
+        )
+        self.deliverer: Deliverer | None = None
         self.feeds = {make_feed_id(str(f.url)): f for f in settings.feeds}
         self._in_flight: dict[str, int] = {}
         self._retry_at: dict[str, float] = {}
@@ -103,7 +145,9 @@ class Pipeline:
         self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="newsradar-parse")
         self.fetcher: FeedFetcher | None = None
         self.poller: Poller | None = None
-        setup_prometheus_sensors(self.app, pattern="/faust-metrics", registry=self.registry)
+        setup_prometheus_sensors(
+            self.app, pattern="/faust-metrics", registry=self.registry, name_prefix="faust"
+        )
         self._register()
 
     @staticmethod
@@ -141,6 +185,30 @@ class Pipeline:
             async for event in stream.events():
                 await self._apply_feed_command(event)
 
+        @app.agent(self.topics["news.articles"], name="analyze_articles")
+        async def analyze_articles(stream: Any) -> None:
+            async for event in stream.events():
+                await self._guarded("enrich", event, self._analyze_article)
+
+        @app.agent(self.topics["news.enriched"], name="report_events")
+        async def report_events(stream: Any) -> None:
+            async for event in stream.events():
+                await self._guarded("report", event, self._report_events)
+
+        @app.agent(self.topics[REPORTS_TOPIC], name="track_events")
+        async def track_events(stream: Any) -> None:
+            async for event in stream.events():
+                await self._guarded("events", event, self._track_event)
+
+        @app.agent(self.topics["news.alerts"], name="deliver_alerts")
+        async def deliver_alerts(stream: Any) -> None:
+            # Batches let updates of one event fold into one digest message; the batch's
+            # offsets are committed only after all of its deliveries ended.
+            async for batch in stream.take_events(64, within=1.0):
+                await asyncio.gather(
+                    *(self._guarded("deliver", event, self._deliver_alert) for event in batch)
+                )
+
         @app.task
         async def register_feeds() -> None:
             await self._register_feeds()
@@ -175,9 +243,15 @@ class Pipeline:
                 ),
                 executor=self._executor,
             )
+            self.deliverer = Deliverer(
+                settings.channels,
+                DeliverySettings(digest_interval_seconds=5.0),
+                hooks=_MetricsHooks(self.metrics),
+            )
             try:
                 await asyncio.Event().wait()  # live as long as the worker
             finally:
+                await self.deliverer.close()
                 self.poller = None
                 await self.fetcher.close()
                 self._executor.shutdown(wait=False, cancel_futures=True)
@@ -214,6 +288,149 @@ class Pipeline:
         self.metrics.dead_letters.labels(stage).inc()
         log.warning("dead-lettered message stage=%s topic=%s reason=%s", stage, topic, reason)
         await self.topics["news.dlq"].send(key=key, value=letter.to_bytes())
+
+    async def _guarded(self, stage: str, event: Any, handler: Any) -> None:
+        """Run one stage on one message; whatever it cannot process goes to news.dlq.
+
+        An exception escaping an agent would make Faust ack the message and drop it,
+        so every failure becomes a dead letter with its reason and original bytes.
+        """
+        topic = event.message.topic
+        # Faust marks an event "current" only while an agent iterates events one by one;
+        # in a batch (take_events) each task binds its own, so table writes land in the
+        # changelog partition of the event's topic partition. (Faust has no public API.)
+        faust_streams._current_event.set(weakref.ref(event))
+        try:
+            await handler(event)
+        except DecodeError as exc:
+            await self.dead_letter(stage, topic, str(exc), event.key, event.value)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("stage failed stage=%s topic=%s", stage, topic)
+            await self.dead_letter(
+                stage, topic, f"{type(exc).__name__}: {exc}", event.key, event.value
+            )
+
+    # -- analysis, events, decisions ------------------------------------------------------
+
+    async def _analyze_article(self, event: Any) -> None:
+        article = decode(Article, event.value)
+        started = time.perf_counter()
+        published = article.published.date().isoformat() if article.published else None
+        # Feeds that carry the text only in content:encoded get that text analysed instead.
+        body = article.summary or (article.content or "")[:10_000]
+        analysis = analyze(article.title, body, language=article.language, published=published)
+        self.metrics.analyze_seconds.observe(time.perf_counter() - started)
+        enriched = enrich(article, analysis, self.fingerprints)
+        self._count_analysis(enriched)
+        await self.topics["news.enriched"].send(key=article.id.encode(), value=enriched.to_bytes())
+
+    def _count_analysis(self, enriched: Enriched) -> None:
+        analysis = enriched.analysis
+        m = self.metrics
+        language = analysis.language or "und"
+        m.articles_analyzed.labels(language).inc()
+        for topic in analysis.topics:
+            m.topics_detected.labels(topic.name, language).inc()
+        for kind, found in (
+            ("organization", analysis.organizations),
+            ("person", analysis.people),
+            ("money", analysis.money),
+            ("headcount", analysis.headcounts),
+        ):
+            if found:
+                m.entities_found.labels(kind).inc(len(found))
+        for deal in analysis.deals:
+            m.extractions.labels("deal", str(deal.background).lower()).inc()
+        for layoff in analysis.layoffs:
+            m.extractions.labels("layoff", str(layoff.background).lower()).inc()
+        if enriched.near_duplicate_of:
+            m.near_duplicates.inc()
+
+    async def _report_events(self, event: Any) -> None:
+        enriched = decode(Enriched, event.value)
+        for report in reports_from(enriched):
+            await self.topics[REPORTS_TOPIC].send(key=report.key.encode(), value=report.to_bytes())
+
+    async def _track_event(self, event: Any) -> None:
+        report = decode(Report, event.value)
+        key = report.key.encode()
+        raw = self.events_table.get(key)
+        book = None
+        if raw is not None:
+            try:
+                book = decode(EventBook, raw)
+            except DecodeError as exc:
+                log.error("discarding undecodable event book key=%s: %s", report.key, exc)
+        new_book, state, alerts = apply_and_decide(
+            book, report, self.settings.events, self.settings.rules
+        )
+        self.events_table[key] = new_book.to_bytes()
+        if state.repeat:
+            return
+        self.metrics.events.labels(state.kind, state.status).inc()
+        if state.status == "new":
+            for party in state.parties:
+                name = party if party in self._known_orgs else "other"
+                self.metrics.event_organizations.labels(state.kind, name).inc()
+            if state.kind == "deal" and state.amount_usd:
+                self.metrics.deal_amount_usd.observe(state.amount_usd)
+        await self.topics["news.events"].send(key=key, value=state.to_bytes())
+        now = utcnow()
+        for alert in alerts:
+            alert = alert.model_copy(
+                update={"article_fetched": report.fetched, "article_published": report.published}
+            )
+            self.metrics.alert_decisions.labels(alert.rule, alert.reason.split(":")[0]).inc()
+            if report.fetched:
+                self.metrics.fetch_to_decision_seconds.observe(
+                    max(0.0, (now - report.fetched).total_seconds())
+                )
+            await self.topics["news.alerts"].send(
+                key=alert.ledger_key.encode(), value=alert.to_bytes()
+            )
+
+    # -- delivery -------------------------------------------------------------------------
+
+    async def _deliver_alert(self, event: Any) -> None:
+        alert = decode(Alert, event.value)
+        deliverer = self.deliverer
+        if deliverer is None:
+            raise RuntimeError("delivery is not started")
+        pending = []
+        for channel in alert.channels:
+            entry = f"{alert.ledger_key}@{channel}".encode()
+            if self.ledger_table.get(entry) is not None:
+                self.metrics.deliveries.labels(channel, "duplicate").inc()
+                continue
+            pending.append((channel, entry))
+        results = await asyncio.gather(
+            *(deliverer.deliver(alert, channel) for channel, _ in pending)
+        )
+        now = utcnow()
+        failed: list[str] = []
+        for (channel, entry), result in zip(pending, results, strict=True):
+            self.metrics.deliveries.labels(channel, result.outcome).inc()
+            if result.outcome == "failed":
+                failed.append(f"{channel}: {result.reason}")
+                continue
+            self.ledger_table[entry] = now.isoformat().encode()
+            if result.outcome == "delivered":
+                if alert.article_fetched:
+                    self.metrics.fetch_to_delivery_seconds.observe(
+                        max(0.0, (now - alert.article_fetched).total_seconds())
+                    )
+                if alert.article_published:
+                    self.metrics.published_to_delivery_seconds.observe(
+                        max(0.0, (now - alert.article_published).total_seconds())
+                    )
+        if pending:
+            # Make the ledger durable before the offset moves on: a crash now must not
+            # deliver this alert again.
+            await self.app.producer.flush()
+        for reason in failed:
+            await self.dead_letter("deliver", event.message.topic, reason, event.key, event.value)
 
     # -- feeds --------------------------------------------------------------------------
 

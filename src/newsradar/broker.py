@@ -222,6 +222,17 @@ async def ensure_topics(
             created.append(name)
         if created:
             log.info("created topics %s with partitions=%d", created, partitions)
+        present = [n for n in names if n not in created]
+        if present:
+            # Tables are co-partitioned with their source topics: a topic made elsewhere
+            # (auto-created by the broker, or with another kafka.partitions) breaks that.
+            for topic in await admin.describe_topics(present):
+                count = len(topic.get("partitions") or [])
+                if count and count != partitions:
+                    raise BrokerError(
+                        f"topic {topic['topic']} has {count} partitions but kafka.partitions is "
+                        f"{partitions}; set kafka.partitions to {count} or recreate the topic"
+                    )
         return created
     finally:
         await admin.close()

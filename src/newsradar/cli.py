@@ -242,6 +242,58 @@ async def _deliver_all(settings: Settings, alerts: list) -> int:  # type: ignore
     return failed
 
 
+dlq_cli = typer.Typer(help="Inspect and replay the dead-letter topic (news.dlq).")
+cli.add_typer(dlq_cli, name="dlq")
+
+
+def _cluster_settings(config: Path | None) -> Settings:
+    settings = _load(config)
+    if not settings.kafka.bootstrap_servers:
+        raise _fail(
+            "kafka.bootstrap_servers is not set: the embedded broker keeps its dead letters in "
+            "memory, inside the running `newsradar run`; point the config at the cluster"
+        )
+    return settings
+
+
+@dlq_cli.command("list")
+def dlq_list(
+    config: ConfigOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per entry.")] = False,
+) -> None:
+    """List the dead letters: stage, topic, key and reason."""
+    from newsradar.dlq import list_dead_letters
+
+    letters = asyncio.run(list_dead_letters(_cluster_settings(config)))
+    for letter in letters:
+        if as_json:
+            typer.echo(letter.model_dump_json())
+        else:
+            typer.echo(
+                f"{letter.failed_at.isoformat()} {letter.stage} {letter.topic} "
+                f"key={letter.key} reason={letter.reason}"
+            )
+    if not as_json:
+        typer.echo(f"{len(letters)} dead letters")
+
+
+@dlq_cli.command("replay")
+def dlq_replay(
+    config: ConfigOption = None,
+    stage: Annotated[
+        list[str] | None,
+        typer.Option("--stage", help="Stages to replay (default: deliver). Repeatable."),
+    ] = None,
+) -> None:
+    """Re-send dead letters to their original topic, once (delivered alerts are never resent)."""
+    from newsradar.dlq import replay_dead_letters
+
+    outcome = asyncio.run(replay_dead_letters(_cluster_settings(config), stage or ["deliver"]))
+    typer.echo(
+        json.dumps({"read": outcome.read, "resent": outcome.resent, "skipped": outcome.skipped})
+    )
+
+
 def main() -> None:
     """Console-script entry point."""
     cli()

@@ -66,6 +66,11 @@ class Service:
             await asyncio.sleep(0.2)
         raise AssertionError(f"{needle!r} not seen x{count} in {timeout}s:\n{self.log()[-4000:]}")
 
+    async def started(self, timeout: float = 60.0) -> Service:
+        """Wait until the service created its topics (consumers must not auto-create them)."""
+        await self.wait_for_log("newsradar starting", timeout=timeout)
+        return self
+
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int:
         proc, self.process = self.process, None
         if proc is None:

@@ -36,6 +36,7 @@ async def test_articles_published_once_then_304_then_new_item_once(
     topic = f"t{service_config.run_id}.news.articles"  # type: ignore[attr-defined]
     service = Service(config, tmp_path / "service.log").start()
     services.append(service)
+    await service.started()
 
     records = await consume(kafka.bootstrap, topic, expect=5, timeout=60, settle=1.0)
     articles = [json.loads(r.value) for r in records]

@@ -74,6 +74,7 @@ async def test_seed_article_gives_one_deal_and_one_layoff_decision_and_survives_
     prefix = f"t{service_config.run_id}."  # type: ignore[attr-defined]
     service = Service(config, tmp_path / "service.log").start()
     services.append(service)
+    await service.started()
 
     records = await consume(
         kafka.bootstrap, prefix + "news.alerts", expect=3, timeout=90, settle=3.0

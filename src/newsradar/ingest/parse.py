@@ -45,7 +45,7 @@ from newsradar.models import Article, utcnow
 __all__ = ["ParsedFeed", "html_to_text", "normalise_language", "parse_feed"]
 
 MAX_TITLE_CHARS = 1_000
-MAX_SUMMARY_CHARS = 2_000
+MAX_SUMMARY_CHARS = 10_000  # descriptions are often whole articles (the seed is 2,160)
 MAX_CONTENT_CHARS = 20_000
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "html", "xhtml"})
 _ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
