@@ -17,9 +17,8 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from newsradar.ingest.fetch import FeedFetcher, FetchResult
-
 from newsradar.errors import FetchError, HTTPStatusError
+from newsradar.ingest.fetch import FeedFetcher, FetchResult
 from newsradar.ingest.parse import ParsedFeed, parse_feed
 from newsradar.ingest.schedule import backoff_seconds, next_interval_seconds
 from newsradar.ingest.state import FeedCommand, FeedState
