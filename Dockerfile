@@ -10,9 +10,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 
 # Dependencies and package first, configuration last: editing a config keeps the layer cache.
+# On amd64 every dependency is a wheel; on arm64 faust-streaming builds from source, hence a C
+# compiler for the install only (removed in the same layer).
 COPY pyproject.toml README.md ./
 COPY src ./src
-RUN pip install . && rm -rf /root/.cache
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && pip install . \
+    && apt-get purge -y --auto-remove gcc libc6-dev \
+    && rm -rf /var/lib/apt/lists/* /root/.cache
 
 COPY config ./config
 COPY deploy/newsradar.compose.yaml ./deploy/newsradar.compose.yaml

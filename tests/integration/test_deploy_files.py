@@ -314,7 +314,7 @@ def test_dockerfile_runs_a_non_root_worker_with_a_healthcheck() -> None:
     """python:3.11-slim, `pip install .`, a non-root USER, a HEALTHCHECK on /healthz."""
     text = (REPO / "Dockerfile").read_text(encoding="utf-8")
     assert re.search(r"^FROM python:3\.11-slim\b", text, re.MULTILINE)
-    assert re.search(r"^RUN pip install \.", text, re.MULTILINE)
+    assert re.search(r"^\s*(?:RUN |&& )pip install \.", text, re.MULTILINE)
     users = re.findall(r"^USER\s+(\S+)", text, re.MULTILINE)
     assert users and users[-1] not in {"root", "0"}
     assert re.search(r"^HEALTHCHECK .*\n?.*/healthz", text, re.MULTILINE)

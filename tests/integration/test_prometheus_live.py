@@ -177,7 +177,7 @@ async def test_prometheus_answers_every_dashboard_and_alert_query(
                     return False
             return True
 
-        await eventually(key_metrics_moved, timeout=120, interval=1.0)
+        await eventually(key_metrics_moved, timeout=90, interval=1.0)
         await asyncio.sleep(3)  # a few more scrapes, so rate() windows hold several samples
 
         problems: list[str] = []
