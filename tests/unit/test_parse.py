@@ -217,7 +217,7 @@ def test_sample_atom_languages_and_html_titles() -> None:
 
 def test_summary_is_capped_on_a_word_boundary() -> None:
     """A very long description is cut below MAX_SUMMARY_CHARS and ends with an ellipsis."""
-    long_text = " ".join(["word"] * 2000)
+    long_text = " ".join(["word"] * (MAX_SUMMARY_CHARS // 4))
     body = (
         '<rss version="2.0"><channel><title>t</title><item><title>Long</title>'
         f"<link>https://e.example/a</link><description>{long_text}</description>"
