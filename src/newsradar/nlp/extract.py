@@ -380,6 +380,16 @@ def _subject_before(ctx: Context, s: _Sentence, pos: int) -> OrgMention | None:
     return near
 
 
+def _prep_close(prep: re.Pattern[str], between: str) -> bool:
+    """A target preposition shortly before the organisation ("in ChatGPT maker X"):
+    at most four words and no comma between the last preposition and the name."""
+    matches = list(prep.finditer(between))
+    if not matches:
+        return False
+    tail = between[matches[-1].end() :]
+    return "," not in tail and len(tail.split()) <= 4
+
+
 def _subject_adjacent(ctx: Context, org: OrgMention, pos: int) -> bool:
     """True when only auxiliaries ("has", "a", "hat") separate `org` from `pos`."""
     gap = ctx.lower[org.end : pos].split()
@@ -451,13 +461,18 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
                 if cat == "back" and len(between.split()) <= 3:
                     target = o
                     break
-                if len(between) <= 90 and prep.search(between):
+                if len(between) <= 90 and _prep_close(prep, between):
                     target = o
                     break
             if target is None:
                 pm = prep.search(tail)
                 if pm and anaphor.match(tail, pm.end() + 1) and pm.start() < 60:
                     target = _other_org(ctx, s, investor.name if investor else None)
+        if investor is None and not before and not explicit and ctx.main_org is not None:
+            # "The retailer takes a minority stake in ...": the article's company invests.
+            head = ctx.lower[s.span.start : cue.start].lstrip(" \"'«“")
+            if anaphor.match(head) and (target is None or ctx.main_org.name != target.name):
+                investor = ctx.main_org
         if explicit:
             if investor is not None and target is None:
                 target = investor
