@@ -357,6 +357,7 @@ def find_entities(
         taken.append((start, end))
 
     known_ends = {e for _, e in taken}
+    known_starts = {b for b, _ in taken}
     candidates: list[tuple[str, int, int]] = []
     money_starts = [s for s, _ in money_spans]
     funding_starts = [h.start for h in hits if h.category == "funding"]
@@ -366,6 +367,9 @@ def find_entities(
         if cat not in _PATTERN_CATEGORIES:
             continue
         if cat == "co_before":
+            nxt = hit.end + 1 if hit.end < len(norm) and norm[hit.end] == " " else hit.end
+            if nxt in known_starts:
+                continue  # "ChatGPT maker OpenAI": the name is known already
             res = _read_forward(norm, hit.end, rules)
             if res is None:
                 # "la compañía de teleoperaciones Konecta": a preposition and one word.
