@@ -1,22 +1,30 @@
 """Deals and layoffs: who invests in whom and how much, who cuts how many jobs.
 
 Rules work per sentence on lexicon cue hits, organisation mentions and the amounts
-and headcounts of `numbers`:
+and headcounts of `numbers` (every word list is lexicon data, per language):
 
 - Investor-subject words ("invests", "investit", "investiert", "invierte", "backs"):
-  the investor is the organisation before the word, the target the first one after a
-  target preposition ("in", "dans", "bei", "en"). A name glued to a noun of investment
-  ("xAI investment", "OpenAI-Investition") is the target; with a possessive
-  ("Meta's investment") it is the investor.
+  the investor is the organisation before the word (skipping an apposition: "Meta,
+  the parent of Facebook, ..."), the target the first one shortly after a target
+  preposition ("in", "dans", "bei", "en"); in German verb-final clauses the
+  "in <name> zu investieren" target precedes the verb. A name glued to a noun of
+  investment ("xAI investment") is the target when it is an AI company.
 - Raiser-subject words ("raises", "lève", "sammelt", "capta", "funding round"): the
-  target is the organisation before the word, investors follow "led by", "mené par",
-  "angeführt von", "liderada por", ...
-- The amount is the nearest money in the sentence that is not a valuation.
+  target is the subject, investors follow "led by", "mené par", "angeführt von",
+  "liderada por", ...; a fund raising its own money is no deal.
+- Anaphora: "the startup", "la start-up", "das KI-Start-up", "la compañía" as subject
+  or target stand for the article's company (the first named in the headline).
+- The amount is the nearest money of the sentence that is not a valuation ("valued
+  at", "a $29bn valuation", "the 2 billion euro business"); a bracketed dollar
+  conversion wins; a sentence with only an amount ("the deal would be worth $10bn")
+  fills the article's single deal without one.
 - Stage from the sentence's cues (denied > talks > completed > announced); background
-  when the clause has a past-time cue ("already", "déjà", "bereits", "ya"), a
-  pluperfect, or a year well before the publication date.
-- Layoffs: a word that alone means job cuts, or a cutting verb with a job noun or a
-  headcount; negated or short-time-work clauses do not count.
+  when the clause has a past-time cue ("already", "déjà", "bereits", "ya", a
+  pluperfect) or a year well before the publication date.
+- Layoffs: a word that alone means job cuts, or a cutting verb near a job noun or a
+  headcount; negated clauses and short-time work do not count. The employer is the
+  clause's subject, else the article's company when the sentence says "the company"
+  or gives a figure.
 """
 
 from __future__ import annotations
@@ -77,21 +85,11 @@ class CountLike(Protocol):
 
 @dataclass(slots=True)
 class AmountRef:
-    """A money amount as the extraction sees it."""
+    """A money amount built by hand (tests, callers without numbers.MoneyMatch)."""
 
     value: float
     currency: str
     value_usd: float | None
-    start: int
-    end: int
-
-
-@dataclass(slots=True)
-class CountRef:
-    """A headcount or a workforce share."""
-
-    value: int | None
-    percent: float | None
     start: int
     end: int
 
