@@ -7,6 +7,12 @@ the name ("startup Hebbia", "la start-up X", "der Chiphersteller X"), after it
 ("X, a startup"), a legal suffix ("X GmbH"), or the name being the subject of a verb
 of raising money or cutting jobs ("X raises $20 million", "X lève 100 millions",
 "X sammelt ... ein", "X despide a ..."). The cues are lexicon data per language.
+
+One-word names that the gazetteer flags as ambiguous ("Amazon", "Orange", "Harvey")
+need company context: not after a definite article, not followed by another
+capitalised word, and in a sentence with business cues or next to other names.
+A later first word of a multi-word name ("Stability" after "Stability AI") is the same
+organisation.
 """
 
 from __future__ import annotations
