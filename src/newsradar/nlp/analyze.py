@@ -4,6 +4,12 @@ One pass over a headline and summary, with everything compiled once per process
 (lexicon automata, gazetteer, number grammars). Every topic and extraction carries
 the evidence span that fired. `analyze` never raises: on unexpected input it returns
 what it could find (at worst just the text and the language).
+
+`Analysis.text` is title + "\n" + summary, cut at MAX_CHARS characters: a feed item's
+headline and summary fit, a whole page does not need to. Texts with no cue word of
+investing or cutting jobs skip the sentence rules (the common, fast case: about
+17,000 everyday news items/s on one core against ~5,700/s for the cue-dense dev file).
+Call `preload()` at worker start-up to pay the ~1 s of loading before the first item.
 """
 
 from __future__ import annotations
