@@ -93,3 +93,32 @@ def test_company_from_article_when_sentence_says_the_company() -> None:
         "The company said it is laying off 1,000 workers.",
     )
     assert any(lay.company == "Peloton" and lay.headcount == 1000 for lay in result.layoffs)
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        (
+            "en",
+            "Meta, the parent of Facebook, Instagram and WhatsApp, is in talks to invest in Scale AI",
+        ),
+        (
+            "es",
+            "Meta, la matriz de Facebook, Instagram y WhatsApp, negocia una inversión en Scale AI",
+        ),
+    ],
+)
+def test_apposition_is_skipped_back_to_the_subject(lang: str, text: str) -> None:
+    """The investor is the name an apposition describes, not the last name inside it."""
+    investors = {d.investor for d in analyze(text, language=lang).deals if not d.background}
+    assert investors == {"Meta"}
+
+
+def test_company_never_invests_in_itself() -> None:
+    """A deal never has the same organisation as investor and target."""
+    result = analyze(
+        "Hat das KI-Start-up Aleph Alpha wirklich eine Finanzierung über 500 Millionen"
+        " Dollar von Investoren bekommen?",
+        language="de",
+    )
+    assert all(d.investor != d.target for d in result.deals)

@@ -361,21 +361,37 @@ def _subject_before(ctx: Context, s: _Sentence, pos: int) -> OrgMention | None:
     """The organisation a verb at `pos` most likely has as subject.
 
     The nearest organisation before it, skipping an apposition ("Meta, the parent of
-    Facebook and WhatsApp, is in talks ...") back to the name it describes.
+    Facebook, Instagram and WhatsApp, is in talks ...") back to the name it describes:
+    when the nearest name is in an earlier clause, walk back (at most three clauses)
+    to one that opens with an article and take the name that ends just before it.
     """
     before = [o for o in s.orgs if o.end <= pos]
     if not before:
         return None
     near = before[-1]
-    clause = _clause_of(s.clauses, near.start)
-    if clause.start > s.span.start and ctx.norm[clause.start - 2 : clause.start] == ", ":
-        head = ctx.lower[clause.start : near.start]
-        dets = lexicon(ctx.lang).company.get("determiners", ())
-        if head.split(" ", 1)[0] in {*dets, "a", "an", "un", "une", "una", "ein", "eine"}:
-            prev = [o for o in before if o.end <= clause.start - 2]
-            if prev and ctx.norm[prev[-1].end : clause.start - 2].strip() == "":
+    clauses = s.clauses
+    cue_clause = _clause_of(clauses, pos)
+    i = clauses.index(_clause_of(clauses, near.start))
+    if clauses[i] is cue_clause and i > 0 and ctx.lower[clauses[i].start : near.start].strip():
+        return near  # the name is inside the verb's own clause, after other words
+    articles = _articles(ctx.lang)
+    for j in range(i, max(0, i - 3), -1):
+        c = clauses[j]
+        if j == 0 or ctx.norm[c.start - 2 : c.start] != ", ":
+            break
+        first = ctx.lower[c.start : c.end].split(" ", 1)[0]
+        if first in articles:
+            prev = [o for o in before if o.end <= c.start - 2]
+            if prev and ctx.norm[prev[-1].end : c.start - 2].strip() == "":
                 return prev[-1]
+            break
     return near
+
+
+@cache
+def _articles(lang: str) -> frozenset[str]:
+    dets = lexicon(lang).company.get("determiners", ())
+    return frozenset({*(d.lower() for d in dets), "a", "an", "un", "une", "una", "ein", "eine"})
 
 
 def _prep_close(prep: re.Pattern[str], between: str) -> bool:
@@ -689,6 +705,8 @@ def _merge_deals(found: list[DealFound]) -> list[DealFound]:
     # A deal in one direction and its mirror image: keep the first one.
     out: list[DealFound] = []
     for d in complete:
+        if d.investor is not None and d.investor == d.target:
+            d.investor = None  # a company does not invest in itself
         if any(
             o.investor == d.target and o.target == d.investor and o.background == d.background
             for o in out

@@ -126,6 +126,8 @@ def split_clauses(text: str, sentence: Span) -> list[Span]:
         if m.start() > start:
             spans.append(Span(start, m.start()))
         start = m.end()
+        while start < end_all and text[start] == " ":
+            start += 1  # a clause starts at its first word
     if end_all > start:
         spans.append(Span(start, end_all))
     return spans or [sentence]
