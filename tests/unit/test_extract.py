@@ -100,7 +100,7 @@ def test_company_from_article_when_sentence_says_the_company() -> None:
     [
         (
             "en",
-            "Meta, the parent of Facebook, Instagram and WhatsApp, is in talks to invest in Scale AI",
+            "Meta, the parent of Facebook, Instagram and WhatsApp, is in talks to back Scale AI",
         ),
         (
             "es",
