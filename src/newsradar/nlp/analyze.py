@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 #: analyze looks at no more than this many characters (title + "\n" + summary).
 MAX_CHARS = 20_000
-_DATE_YEAR = re.compile(r"^\s*(\d{4})")
+_DATE_YEAR = re.compile(r"^\s*(\d{4})(?:-(\d{1,2}))?")
 #: Categories whose presence makes the deal and layoff rules worth running.
 _TRIGGERS = frozenset(
     {"invest", "invest_noun", "raise", "funding", "back", "layoff", "cut", "investor_after"}
@@ -63,11 +63,15 @@ def _clean(value: object) -> str:
     return value
 
 
-def _published_year(published: str | None) -> int | None:
+def _published(published: str | None) -> tuple[int | None, int]:
+    """(year, month) of an ISO date or datetime ("2023-01-23", "2023-01"); month 0 if absent."""
     if not published:
-        return None
+        return None, 0
     m = _DATE_YEAR.match(str(published))
-    return int(m.group(1)) if m else None
+    if not m:
+        return None, 0
+    month = int(m.group(2)) if m.group(2) and 1 <= int(m.group(2)) <= 12 else 0
+    return int(m.group(1)), month
 
 
 def _main_org(orgs: list[Any], text: str) -> Any:
@@ -151,6 +155,7 @@ def _analyze(text: str, hint: str | None, published: str | None) -> Analysis:
     ai_spans: list[tuple[int, int]] = []
     if any(h.category in _TRIGGERS for h in hits):
         sentences = split_sentences(text, lex.abbreviations)
+        pub_year, pub_month = _published(published)
         ai_spans = [(h.start, h.end) for h in hits if h.category == "ai"]
         ctx = extract.Context(
             norm=norm,
@@ -164,7 +169,8 @@ def _analyze(text: str, hint: str | None, published: str | None) -> Analysis:
             money=money_matches,
             counts=count_matches,
             sentences=sentences,
-            published_year=_published_year(published),
+            published_year=pub_year,
+            published_month=pub_month,
             main_org=_main_org(orgs, text),
         )
         ctx.ai_sentences = {i for i, cats in enumerate(ctx.sentence_cats) if "ai" in cats}

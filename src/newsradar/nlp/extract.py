@@ -134,6 +134,7 @@ class Context:
     counts: Sequence[CountLike]
     sentences: list[Span]
     published_year: int | None
+    published_month: int = 0
     ai_sentences: set[int] = field(default_factory=set)
     main_org: OrgMention | None = None
     sentence_hits: list[list[CueHit]] = field(default_factory=list)
@@ -196,13 +197,12 @@ def _is_ai_org(org: OrgMention) -> bool:
 
 
 def _year_marks_past(ctx: Context, clause: Span) -> bool:
-    """A year in the clause well before the publication year marks a recalled event."""
+    """A year in the clause well before the publication date marks a recalled event:
+    two years before, or the previous year once the first quarter is over."""
     if ctx.published_year is None:
         return False
-    for m in _YEAR.finditer(ctx.norm, clause.start, clause.end):
-        if int(m.group(1)) <= ctx.published_year - 2:
-            return True
-    return False
+    limit = ctx.published_year - (1 if ctx.published_month >= 4 else 2)
+    return any(int(m.group(1)) <= limit for m in _YEAR.finditer(ctx.norm, clause.start, clause.end))
 
 
 @cache
