@@ -19,13 +19,14 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
+import aiokafka
 import faust
 import faust.streams as faust_streams
 from faust.sensors.prometheus import setup_prometheus_sensors
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from newsradar import __version__
-from newsradar.alerts.delivery import Deliverer, DeliveryHooks, DeliverySettings
+from newsradar.alerts.delivery import Deliverer, DeliveryHooks
 from newsradar.alerts.rules import apply_and_decide
 from newsradar.config import Settings
 from newsradar.errors import DecodeError
@@ -44,7 +45,44 @@ log = logging.getLogger(__name__)
 
 FEEDS_TOPIC = "news.feeds"
 REPORTS_TOPIC = "news.reports"
+STAGES = ("feeds", "enrich", "events", "deliver")
 INTERNAL_TOPICS = (FEEDS_TOPIC, REPORTS_TOPIC)
+
+
+def _cap_consumer_fetch_wait(max_wait_ms: int) -> None:
+    """Cap how long a consumer's fetch may wait for data, for every consumer in this process.
+
+    Faust hard-codes fetch_max_wait_ms=1500 for its consumer and offers no setting. Kafka
+    answers a fetch as soon as data arrives, so that costs nothing there; the embedded
+    Tansu broker answers only when the wait has elapsed, which added up to 1.5 s per
+    stage. Patching the aiokafka constructor is the only hook Faust leaves.
+    """
+    original = aiokafka.AIOKafkaConsumer.__init__
+    if getattr(original, "_newsradar_cap", None) == max_wait_ms:
+        return
+    base = getattr(original, "_newsradar_original", original)
+
+    def capped(self: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs["fetch_max_wait_ms"] = min(kwargs.get("fetch_max_wait_ms", 500), max_wait_ms)
+        base(self, *args, **kwargs)
+
+    capped._newsradar_cap = max_wait_ms  # type: ignore[attr-defined]
+    capped._newsradar_original = base  # type: ignore[attr-defined]
+    aiokafka.AIOKafkaConsumer.__init__ = capped  # type: ignore[method-assign]
+
+
+_WARM_UP = (
+    ("en", "Acme to cut 1,000 jobs after investing $10 million in an AI start-up"),
+    ("fr", "Acme va supprimer 1 000 emplois et investir 10 millions d'euros"),
+    ("de", "Acme streicht 1.000 Stellen und investiert 10 Millionen Euro"),
+    ("es", "Acme despedirá a 1.000 empleados e invertirá 10 millones de euros"),
+)
+
+
+def _warm_up_analysis() -> None:
+    """Load every language's lexicons and matchers once, before articles arrive."""
+    for language, text in _WARM_UP:
+        analyze(text, language=language)
 
 
 class _MetricsHooks(DeliveryHooks):
@@ -73,9 +111,18 @@ class Pipeline:
         self.bootstrap = list(bootstrap)
         self.registry = registry or CollectorRegistry()
         self.metrics = Metrics(self.registry)
+        self.metrics.initialise(
+            feeds=[f.name for f in settings.feeds],
+            channels=list(settings.channels),
+            rules=[r.name for r in settings.rules],
+            stages=list(STAGES),
+        )
         kafka = settings.kafka
         # The embedded broker holds a join open for the whole rebalance timeout, so it gets
         # short timeouts; a real cluster gets Faust's defaults unless configured.
+        fetch_wait_ms = kafka.fetch_max_wait_ms or (50 if embedded else None)
+        if fetch_wait_ms is not None:
+            _cap_consumer_fetch_wait(fetch_wait_ms)
         session_timeout = kafka.session_timeout or (6.0 if embedded else 60.0)
         rebalance_timeout = kafka.rebalance_timeout or (2.0 if embedded else 60.0)
         self.app = faust.App(
@@ -169,7 +216,10 @@ class Pipeline:
 
         @app.page("/metrics")
         async def metrics_page(web: Any, request: Any) -> Any:
-            return web.bytes(generate_latest(self.registry), content_type=CONTENT_TYPE_LATEST)
+            # CONTENT_TYPE_LATEST carries a charset, which aiohttp refuses as content_type=.
+            return web.bytes(
+                generate_latest(self.registry), headers={"Content-Type": CONTENT_TYPE_LATEST}
+            )
 
         @app.page("/healthz")
         async def healthz(web: Any, request: Any) -> Any:
@@ -190,11 +240,6 @@ class Pipeline:
             async for event in stream.events():
                 await self._guarded("enrich", event, self._analyze_article)
 
-        @app.agent(self.topics["news.enriched"], name="report_events")
-        async def report_events(stream: Any) -> None:
-            async for event in stream.events():
-                await self._guarded("report", event, self._report_events)
-
         @app.agent(self.topics[REPORTS_TOPIC], name="track_events")
         async def track_events(stream: Any) -> None:
             async for event in stream.events():
@@ -204,7 +249,7 @@ class Pipeline:
         async def deliver_alerts(stream: Any) -> None:
             # Batches let updates of one event fold into one digest message; the batch's
             # offsets are committed only after all of its deliveries ended.
-            async for batch in stream.take_events(64, within=1.0):
+            async for batch in stream.take_events(64, within=0.25):
                 await asyncio.gather(
                     *(self._guarded("deliver", event, self._deliver_alert) for event in batch)
                 )
@@ -243,9 +288,11 @@ class Pipeline:
                 ),
                 executor=self._executor,
             )
+            # Build the analysis matchers now (about a second), not on the first article.
+            await asyncio.get_running_loop().run_in_executor(self._executor, _warm_up_analysis)
             self.deliverer = Deliverer(
                 settings.channels,
-                DeliverySettings(digest_interval_seconds=5.0),
+                settings.delivery,
                 hooks=_MetricsHooks(self.metrics),
             )
             try:
@@ -325,6 +372,10 @@ class Pipeline:
         enriched = enrich(article, analysis, self.fingerprints)
         self._count_analysis(enriched)
         await self.topics["news.enriched"].send(key=article.id.encode(), value=enriched.to_bytes())
+        # Reports go straight to the topic keyed by event key (one hop less than reading
+        # news.enriched back): all reports of one deal meet on one partition there.
+        for report in reports_from(enriched):
+            await self.topics[REPORTS_TOPIC].send(key=report.key.encode(), value=report.to_bytes())
 
     def _count_analysis(self, enriched: Enriched) -> None:
         analysis = enriched.analysis
@@ -347,11 +398,6 @@ class Pipeline:
             m.extractions.labels("layoff", str(layoff.background).lower()).inc()
         if enriched.near_duplicate_of:
             m.near_duplicates.inc()
-
-    async def _report_events(self, event: Any) -> None:
-        enriched = decode(Enriched, event.value)
-        for report in reports_from(enriched):
-            await self.topics[REPORTS_TOPIC].send(key=report.key.encode(), value=report.to_bytes())
 
     async def _track_event(self, event: Any) -> None:
         report = decode(Report, event.value)
@@ -508,7 +554,7 @@ class Pipeline:
         now = utcnow()
         loop_time = asyncio.get_running_loop().time()
         late = timedelta(seconds=max(5 * self.settings.polling.tick, 30))
-        owned_count = overdue = 0
+        owned_count = overdue = failing = 0
         for raw in list(self.feeds_table.values()):
             try:
                 state = decode(FeedState, raw)
@@ -517,6 +563,8 @@ class Pipeline:
             if state.partition not in owned or state.feed_id not in self.feeds:
                 continue
             owned_count += 1
+            if state.consecutive_errors:
+                failing += 1
             if not is_due(state, now):
                 continue
             if now - state.next_due > late:
@@ -531,6 +579,7 @@ class Pipeline:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         self.metrics.feeds_owned.set(owned_count)
+        self.metrics.feeds_failing.set(failing)
         self.metrics.feeds_overdue.set(overdue)
 
     async def _poll(self, state: FeedState) -> None:

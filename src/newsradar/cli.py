@@ -221,9 +221,9 @@ def replay(
 
 async def _deliver_all(settings: Settings, alerts: list) -> int:  # type: ignore[type-arg]
     """Deliver alerts through their channels now; return how many deliveries failed."""
-    from newsradar.alerts.delivery import Deliverer, DeliverySettings
+    from newsradar.alerts.delivery import Deliverer
 
-    deliverer = Deliverer(settings.channels, DeliverySettings())
+    deliverer = Deliverer(settings.channels, settings.delivery)
     failed = 0
     try:
         for alert in alerts:

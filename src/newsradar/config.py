@@ -48,6 +48,12 @@ class KafkaSettings(_Frozen):
     session_timeout: float | None = Field(
         default=None, gt=0, description="seconds; null: 60 on Kafka, 6 on the embedded broker"
     )
+    fetch_max_wait_ms: int | None = Field(
+        default=None,
+        ge=1,
+        le=10_000,
+        description="cap on a consumer fetch's wait; null: 50 on the embedded broker, else Faust's",
+    )
     rebalance_timeout: float | None = Field(
         default=None, gt=0, description="seconds; null: 60 on Kafka, 2 on the embedded broker"
     )
@@ -149,6 +155,33 @@ class WebhookChannel(_Frozen):
 Channel = Annotated[LogChannel | SlackChannel | WebhookChannel, Field(discriminator="type")]
 
 
+class DeliverySettings(_Frozen):
+    """How hard and how fast alerts are delivered (frozen; fit for a `delivery:` config key)."""
+
+    max_attempts: int = Field(default=5, ge=1, le=20)
+    base_delay_seconds: float = Field(default=1.0, gt=0)
+    max_delay_seconds: float = Field(default=30.0, gt=0, description="cap of one backoff step")
+    max_total_delay_seconds: float = Field(
+        default=60.0, ge=0, description="waiting between the attempts of one message, in all"
+    )
+    timeout_seconds: float = Field(default=10.0, gt=0, description="per attempt")
+    rate_per_second: dict[str, float] = Field(
+        default_factory=lambda: {"slack": 1.0, "webhook": 10.0},
+        description="token-bucket rate per channel type; absent or 0: unlimited",
+    )
+    burst: dict[str, int] = Field(
+        default_factory=lambda: {"slack": 1, "webhook": 10},
+        description="token-bucket capacity per channel type (default 1)",
+    )
+    digest_interval_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="updates of one event within this window are sent as one message; 0: off. "
+        "An update's delivery waits for its window, and the alerts partition with it",
+    )
+    digest_max_alerts: int = Field(default=20, ge=1)
+
+
 class RuleSettings(_Frozen):
     """Which events deserve an alert, and where it goes."""
 
@@ -175,6 +208,7 @@ class Settings(_Frozen):
     events: EventSettings = EventSettings()
     rules: list[RuleSettings] = Field(default_factory=list)
     channels: dict[str, Channel] = Field(default_factory=dict)
+    delivery: DeliverySettings = DeliverySettings()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @model_validator(mode="after")

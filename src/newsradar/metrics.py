@@ -8,7 +8,11 @@ The registry is passed in, so tests can run several apps in one process.
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from collections.abc import Iterable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
+
+from newsradar import __version__
 
 POLL_OUTCOMES = (
     "ok",
@@ -24,6 +28,8 @@ POLL_OUTCOMES = (
     "error",
 )
 
+DELIVERY_OUTCOMES = ("delivered", "failed", "skipped", "duplicate")
+
 _LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300)
 
 
@@ -32,6 +38,14 @@ class Metrics:
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.registry = registry
+        ProcessCollector(registry=registry)
+        self.build_info = Gauge(
+            "newsradar_build_info",
+            "Version of the running worker.",
+            ["version"],
+            registry=registry,
+        )
+        self.build_info.labels(__version__).set(1)
         self.feed_polls = Counter(
             "newsradar_feed_polls_total",
             "Feed polls by outcome.",
@@ -66,6 +80,11 @@ class Metrics:
         self.feeds_overdue = Gauge(
             "newsradar_feeds_overdue",
             "Feeds owned by this worker whose poll is more than a tick late.",
+            registry=registry,
+        )
+        self.feeds_failing = Gauge(
+            "newsradar_feeds_failing",
+            "Feeds owned by this worker whose last poll failed.",
             registry=registry,
         )
         self.feeds_owned = Gauge(
@@ -193,3 +212,27 @@ class Metrics:
             buckets=(10, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600, 24 * 3600),
             registry=registry,
         )
+
+    def initialise(
+        self,
+        *,
+        feeds: Iterable[str],
+        channels: Iterable[str],
+        rules: Iterable[str],
+        stages: Iterable[str],
+    ) -> None:
+        """Create the known labelled series at zero, so a first event shows as an increase."""
+        for feed in feeds:
+            self.articles_published.labels(feed)
+            self.articles_duplicate.labels(feed)
+            for outcome in POLL_OUTCOMES:
+                self.feed_polls.labels(feed, outcome)
+        for channel in channels:
+            self.delivery_retries.labels(channel)
+            for outcome in DELIVERY_OUTCOMES:
+                self.deliveries.labels(channel, outcome)
+        for rule in rules:
+            for reason in ("new", "update"):
+                self.alert_decisions.labels(rule, reason)
+        for stage in stages:
+            self.dead_letters.labels(stage)

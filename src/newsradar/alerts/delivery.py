@@ -48,11 +48,10 @@ from types import TracebackType
 from typing import Literal, Self
 
 import aiohttp
-from pydantic import BaseModel, ConfigDict, Field
 
 from newsradar.alerts import slack, webhook
 from newsradar.alerts.logchannel import log_alert
-from newsradar.config import Channel, LogChannel, SlackChannel, WebhookChannel
+from newsradar.config import Channel, DeliverySettings, LogChannel, SlackChannel, WebhookChannel
 from newsradar.errors import ConfigError
 from newsradar.ingest.schedule import backoff_seconds, parse_retry_after
 from newsradar.models import Alert, utcnow
@@ -76,30 +75,6 @@ Outcome = Literal["delivered", "failed", "skipped"]
 RetryCause = Literal["timeout", "connection", "server_error", "rate_limited"]
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
-
-
-class DeliverySettings(BaseModel):
-    """How hard and how fast alerts are delivered (frozen; fit for a `delivery:` config key)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    max_attempts: int = Field(default=5, ge=1, le=20)
-    base_delay_seconds: float = Field(default=1.0, gt=0)
-    max_delay_seconds: float = Field(default=30.0, gt=0, description="cap of one backoff step")
-    max_total_delay_seconds: float = Field(
-        default=60.0, ge=0, description="waiting between the attempts of one message, in all"
-    )
-    timeout_seconds: float = Field(default=10.0, gt=0, description="per attempt")
-    rate_per_second: dict[str, float] = Field(
-        default_factory=lambda: {"slack": 1.0, "webhook": 10.0},
-        description="token-bucket rate per channel type; absent or 0: unlimited",
-    )
-    burst: dict[str, int] = Field(
-        default_factory=lambda: {"slack": 1, "webhook": 10},
-        description="token-bucket capacity per channel type (default 1)",
-    )
-    digest_interval_seconds: float = Field(default=60.0, ge=0, description="0: no digest")
-    digest_max_alerts: int = Field(default=20, ge=1)
 
 
 @dataclass(frozen=True, slots=True)
