@@ -122,3 +122,22 @@ def test_company_never_invests_in_itself() -> None:
         language="de",
     )
     assert all(d.investor != d.target for d in result.deals)
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Apple gets $1 billion tax bill from the EU",
+        "Boeing secures $5 billion order from Ryanair",
+        "Nvidia bags record $30 billion in quarterly revenue",
+    ],
+)
+def test_getting_money_is_not_always_funding(title: str) -> None:
+    """Weak verbs ('gets', 'secures', 'bags') need funding context for a known company."""
+    assert analyze(title).deals == []
+
+
+def test_weak_verb_with_funding_context_is_a_deal() -> None:
+    """'X receives $N from investors' is funding."""
+    deals = analyze("Stripe receives $600 million from investors").deals
+    assert [(d.target, d.amount_usd) for d in deals] == [("Stripe", 6e8)]

@@ -36,7 +36,17 @@ MAX_CHARS = 20_000
 _DATE_YEAR = re.compile(r"^\s*(\d{4})(?:-(\d{1,2}))?")
 #: Categories whose presence makes the deal and layoff rules worth running.
 _TRIGGERS = frozenset(
-    {"invest", "invest_noun", "raise", "funding", "back", "layoff", "cut", "investor_after"}
+    {
+        "invest",
+        "invest_noun",
+        "raise",
+        "raise_weak",
+        "funding",
+        "back",
+        "layoff",
+        "cut",
+        "investor_after",
+    }
 )
 
 

@@ -31,7 +31,7 @@ from newsradar.nlp.lexicon import CueHit, Lexicon, available_languages, lexicon
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 #: Categories of cue hits whose subject may be an unknown company.
-SUBJECT_CATEGORIES = frozenset({"raise", "layoff", "cut"})
+SUBJECT_CATEGORIES = frozenset({"raise", "raise_weak", "layoff", "cut"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,7 +399,7 @@ def find_entities(
             if res is not None:
                 candidates.append(res)
         elif cat in SUBJECT_CATEGORIES:
-            if cat == "raise":
+            if cat in ("raise", "raise_weak"):
                 # Only with an amount or a funding word after the verb in the sentence.
                 stop = _sentence_end(norm, hit.end)
                 has_money = any(hit.end <= s < stop for s in money_starts)
@@ -464,6 +464,7 @@ _BUSINESS = frozenset(
         "invest",
         "invest_noun",
         "raise",
+        "raise_weak",
         "funding",
         "back",
         "investor_after",

@@ -41,7 +41,9 @@ from newsradar.nlp.lexicon import CueHit, Lexicon, lexicon, words_regex
 from newsradar.nlp.text import Span, split_clauses
 
 INVEST_SUBJECT = frozenset({"invest", "invest_noun", "back"})
-RAISE_SUBJECT = frozenset({"raise", "funding"})
+RAISE_SUBJECT = frozenset({"raise", "raise_weak", "funding"})
+#: Cues that make a sentence about funding (a weak verb like "gets" needs one of them).
+_FUNDING_CONTEXT = ("funding", "funding_context", "invest_noun", "valuation")
 DEAL_CATEGORIES = INVEST_SUBJECT | RAISE_SUBJECT
 _DEAL_SENTENCE_CATEGORIES = DEAL_CATEGORIES | {"investor_after", "amount"}
 #: Organisation kinds never taken as investor or target, or as employer.
@@ -513,7 +515,15 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
             if after and not explicit:
                 target = after[0]
         investor = explicit[0] if explicit else None
-        if s.clause_cats(clause).get("fund") and cat == "raise":
+        if (
+            cat == "raise_weak"
+            and target is not None
+            and target.known
+            and not _is_ai_org(target)
+            and not any(k in s.cats for k in _FUNDING_CONTEXT)
+        ):
+            return None  # "Apple gets a $1bn tax bill" is no funding
+        if s.clause_cats(clause).get("fund") and cat in ("raise", "raise_weak"):
             return None
     if target is not None and investor is not None and target.name == investor.name:
         investor = None
