@@ -130,6 +130,8 @@ def test_company_never_invests_in_itself() -> None:
         "Apple gets $1 billion tax bill from the EU",
         "Boeing secures $5 billion order from Ryanair",
         "Nvidia bags record $30 billion in quarterly revenue",
+        "Apple raises prices of the iPhone by $100",
+        "Tesla raises $2 billion in bonds",
     ],
 )
 def test_getting_money_is_not_always_funding(title: str) -> None:

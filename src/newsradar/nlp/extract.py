@@ -515,6 +515,11 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
             if after and not explicit:
                 target = after[0]
         investor = explicit[0] if explicit else None
+        if cat in ("raise", "raise_weak") and any(
+            0 <= h.start - cue.end <= 40 and _in(clause, h.start)
+            for h in s.cats.get("not_funding", ())
+        ):
+            return None  # "raises prices", "gets a $1bn loan"
         if (
             cat == "raise_weak"
             and target is not None
