@@ -43,3 +43,9 @@ def test_never_raises(text: str) -> None:
     lang, score = detect_language(text)
     assert isinstance(lang, str) and len(lang) >= 2
     assert 0.0 <= score <= 1.0
+
+
+def test_bcp47_hints() -> None:
+    """Region subtags are dropped and 'und' (undetermined) is no hint at all."""
+    assert detect_language("12345", "fr-FR")[0] == "fr"
+    assert detect_language("12345", "und")[0] != "un"

@@ -28,6 +28,7 @@ MIN_MARGIN = 0.5
 
 
 _PUNCT = '.,;:!?"()[]«»“”„…-–—/'
+_NO_HINT = frozenset({"und", "mul", "zxx", "mis"})
 #: Weight of a lexicon cue word ("licenciements") against a function word ("les").
 CUE_WEIGHT = 0.5
 
@@ -92,7 +93,8 @@ def detect_language(text: str, hint: str | None = None) -> tuple[str, float]:
 
     Never raises; empty or featureless text gives the hint (or "en") with score 0.
     """
-    hint = hint.lower()[:2] if hint else None
+    # "en-US", "fr_FR" -> "en", "fr"; "und"/"mul"/"zxx" (BCP 47 for unknown) -> no hint.
+    hint = hint.strip().lower()[:2] if hint and hint.strip().lower()[:3] not in _NO_HINT else None
     sample = text[:2000]
     best, margin, votes = _vote(sample[:VOTE_MAX_CHARS])
     if best is not None and (
