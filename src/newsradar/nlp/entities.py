@@ -185,6 +185,7 @@ class _NameRules:
     aux_words: frozenset[str]
     suffixes: frozenset[str]
     definite: frozenset[str]
+    link: re.Pattern[str]
     capitalised_nouns: bool
 
 
@@ -199,6 +200,14 @@ def _name_rules(lex: Lexicon) -> _NameRules:
     return rules
 
 
+def _link_re(links: tuple[str, ...]) -> re.Pattern[str]:
+    """ " de teleoperaciones" before a name: a linking word and one lower-case word."""
+    if not links:
+        return re.compile(r"(?!x)x")
+    body = "|".join(re.escape(w.lower()) for w in sorted(links, key=len, reverse=True))
+    return re.compile(rf" (?:{body}) ?[a-zà-ÿ-]+(?= [A-ZÀ-Þ])")
+
+
 def _compile_name_rules(lex: Lexicon) -> _NameRules:
     company = lex.company
     stop_lower = set(lex.stopwords)
@@ -211,6 +220,7 @@ def _compile_name_rules(lex: Lexicon) -> _NameRules:
         aux_words=frozenset(w for a in company.get("aux", ()) for w in a.lower().split()),
         suffixes=frozenset(x for x in company.get("suffixes", ()) if x),
         definite=frozenset(d.lower() for d in company.get("determiners", ())),
+        link=_link_re(company.get("links", ())),
         capitalised_nouns=bool(lex.extra.get("capitalised_nouns")),
     )
 
@@ -379,7 +389,7 @@ def find_entities(
             res = _read_forward(norm, hit.end, rules)
             if res is None:
                 # "la compañía de teleoperaciones Konecta": a preposition and one word.
-                m = _LINK.match(lower, hit.end)
+                m = rules.link.match(lower, hit.end)
                 if m:
                     res = _read_forward(norm, m.end(), rules)
             if res is not None:
@@ -412,7 +422,11 @@ def find_entities(
             if pos in known_ends:
                 continue  # the subject is a known organisation already
             res = _read_backward(norm, pos, rules)
-            if res is not None and rules.capitalised_nouns and not _at_clause_start(norm, res[1]):
+            if (
+                res is not None
+                and rules.capitalised_nouns
+                and not _at_clause_start(norm, res[1], rules)
+            ):
                 # German capitalises every noun: only a sentence-initial subject counts.
                 res = None
             if res is not None:
@@ -531,13 +545,15 @@ def _word_positions(text: str, word: str) -> list[int]:
     return out
 
 
-_LINK = re.compile(r" (?:de|d'|of|du|del|des|di) ?[a-zà-ÿ-]+(?= [A-ZÀ-Þ])")
-
-
-def _at_clause_start(norm: str, pos: int) -> bool:
+def _at_clause_start(norm: str, pos: int, rules: _NameRules) -> bool:
     """True when only spaces, quotes or an article separate `pos` from a sentence start."""
     lo = max(0, pos - 12)
-    head = re.sub(r"(?:\b(?:Der|Die|Das|Den|Dem)\s+)$", "", norm[lo:pos])
+    head = norm[lo:pos]
+    words = head.rsplit(None, 1)
+    if len(words) == 2 and words[1].lower() in rules.definite:
+        head = words[0] + " "
+    elif len(words) == 1 and words[0].lower() in rules.definite and lo == 0:
+        head = ""
     head = head.rstrip(" \"'«„“")
     if not head:
         return lo == 0 or norm[lo - 1] in ".!?:;\n"

@@ -37,7 +37,7 @@ from functools import cache
 from typing import Protocol
 
 from newsradar.nlp.entities import OrgMention
-from newsradar.nlp.lexicon import CueHit, Lexicon, lexicon, words_regex
+from newsradar.nlp.lexicon import CueHit, Lexicon, available_languages, lexicon, words_regex
 from newsradar.nlp.text import Span, split_clauses
 
 INVEST_SUBJECT = frozenset({"invest", "invest_noun", "back"})
@@ -51,10 +51,8 @@ PASSIVE_KINDS = frozenset({"media"})
 DEAL_PASSIVE_KINDS = PASSIVE_KINDS
 LAYOFF_PASSIVE_KINDS = frozenset({"media", "union"})
 _YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
-_AI_NAME = re.compile(r"(?:\bAI\b|\.ai\b|\bIA\b|\bKI\b|Intelligence|Mind\b)")
+
 _POSSESSIVE = re.compile(r"^(?:'s?|s)?\s*$")
-_PRONOUN = re.compile(r"\b(?:it|its|it's)\b")
-_JOINER = re.compile(r"^(?:\s*(?:,|and|et|und|y|e|en|&|as well as|sowie|ainsi que)\s*)+$")
 
 
 class AmountLike(Protocol):
@@ -194,8 +192,34 @@ def _cats(hits: list[CueHit], span: Span) -> dict[str, list[CueHit]]:
     return out
 
 
+@cache
+def _ai_name_re() -> re.Pattern[str]:
+    """Name parts of AI companies from every lexicon ("AI", ".ai", "KI", "IA"): a name
+    is in no language, so "Mistral AI" counts in a French text too."""
+    parts = sorted(
+        {t for code in available_languages() for t in lexicon(code).company.get("ai_name", ())}
+    )
+    alts = [
+        rf"(?i:{re.escape(t)})\b" if t.startswith(".") else rf"\b{re.escape(t)}\b" for t in parts
+    ]
+    return re.compile("|".join(alts) or r"(?!x)x")
+
+
 def _is_ai_org(org: OrgMention) -> bool:
-    return org.kind == "ai_lab" or bool(_AI_NAME.search(org.name))
+    return org.kind == "ai_lab" or bool(_ai_name_re().search(org.name))
+
+
+@cache
+def _word_list_re(lang: str, key: str, whole: bool = False) -> re.Pattern[str]:
+    """Regex of the lexicon's company/<key> words: found anywhere (as words), or, with
+    `whole`, a string made only of them and spaces (joiners between co-investors)."""
+    words = sorted(lexicon(lang).company.get(key, ()), key=len, reverse=True)
+    if not words:
+        return re.compile(r"(?!x)x")
+    body = "|".join(re.escape(w.lower()) for w in words)
+    if whole:
+        return re.compile(rf"^(?:\s*(?:{body})\s*)+$")
+    return re.compile(rf"(?<!\w)(?:{body})(?!\w)")
 
 
 def _year_marks_past(ctx: Context, clause: Span) -> bool:
@@ -350,7 +374,7 @@ def _investors_after(ctx: Context, s: _Sentence, cue_end: int) -> list[OrgMentio
         for o in s.orgs:
             if o.start <= last.start:
                 continue
-            if _JOINER.match(ctx.lower[last.end : o.start]):
+            if _word_list_re(ctx.lang, "joiners", whole=True).match(ctx.lower[last.end : o.start]):
                 found.append(o)
                 last = o
             else:
@@ -392,8 +416,10 @@ def _subject_before(ctx: Context, s: _Sentence, pos: int) -> OrgMention | None:
 
 @cache
 def _articles(lang: str) -> frozenset[str]:
-    dets = lexicon(lang).company.get("determiners", ())
-    return frozenset({*(d.lower() for d in dets), "a", "an", "un", "une", "una", "ein", "eine"})
+    company = lexicon(lang).company
+    return frozenset(
+        d.lower() for d in (*company.get("determiners", ()), *company.get("indefinite", ()))
+    )
 
 
 def _prep_close(prep: re.Pattern[str], between: str) -> bool:
@@ -788,7 +814,12 @@ def extract_layoffs(ctx: Context) -> list[LayoffFound]:
             if company_name is None and ctx.main_org is not None:
                 # "the company said it's laying off 10,000": the article's company.
                 head = ctx.lower[s.span.start : start]
-                if counts or pcts or anaphor.search(head) or _PRONOUN.search(head):
+                if (
+                    counts
+                    or pcts
+                    or anaphor.search(head)
+                    or _word_list_re(ctx.lang, "pronouns").search(head)
+                ):
                     company_name = ctx.main_org.name
             headcount = None
             if counts:
