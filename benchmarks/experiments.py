@@ -1,0 +1,70 @@
+"""EXPERIMENTS: proposed changes to src/, applied by monkeypatching inside benchmark runs only.
+
+Nothing here is used by newsradar itself. Each experiment is a candidate change a
+profile pointed at; a benchmark started with `--experiment NAME` applies it in its
+own process (or its worker process) so the effect can be measured against the
+code as it is, in the same run. An experiment must give the same results as the
+code it replaces: `check(name)` verifies that on the dev file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+_BIT_TABLES = [bytes((value >> k) & 1 for value in range(256)) for k in range(8)]
+
+
+def simhash_columns(text: str) -> int:
+    """`newsradar.fingerprint.simhash`, bit for bit, counting bits per column in C.
+
+    The current code loops over 64 bits in Python for every 4-gram (about 300
+    4-grams x 64 bits per summary). Here the 8-byte digests are joined into one
+    bytes object; for each byte position, a stride slice is that column, and
+    `translate` + `count` gives how many digests have bit k set: 64 C-level
+    passes in all, whatever the text length.
+    """
+    from newsradar.fingerprint import _features, normalise
+
+    features = _features(normalise(text))
+    count = len(features)
+    if not count:
+        return 0
+    blake = hashlib.blake2b
+    digests = b"".join([blake(f.encode("utf-8"), digest_size=8).digest() for f in features])
+    value = 0
+    for byte in range(8):
+        column = digests[byte::8]
+        shift = (7 - byte) * 8  # int.from_bytes(..., "big"): the last byte holds bits 0..7
+        for k in range(8):
+            if 2 * column.translate(_BIT_TABLES[k]).count(1) > count:
+                value |= 1 << (shift + k)
+    return value
+
+
+def _apply_fast_simhash() -> None:
+    import newsradar.fingerprint as module
+
+    module.simhash = simhash_columns
+
+
+def _check_fast_simhash(texts: list[str]) -> bool:
+    from newsradar.fingerprint import simhash
+
+    return all(simhash(t) == simhash_columns(t) for t in texts)
+
+
+EXPERIMENTS: dict[str, tuple[Callable[[], None], Callable[[list[str]], bool]]] = {
+    "fast-simhash": (_apply_fast_simhash, _check_fast_simhash),
+}
+
+
+def apply(names: list[str]) -> None:
+    """Monkeypatch the named experiments into this process."""
+    for name in names:
+        EXPERIMENTS[name][0]()
+
+
+def check(name: str, texts: list[str]) -> bool:
+    """Whether experiment `name` gives the same results as the current code on `texts`."""
+    return EXPERIMENTS[name][1](texts)
