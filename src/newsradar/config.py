@@ -277,6 +277,14 @@ def _loc(loc: tuple[int | str, ...]) -> str:
     return out
 
 
+def _shown(key: str, value: Any) -> str:
+    """What an error message may say about a wrong value: never a channel's values (they hold
+    secrets, possibly substituted from the environment), never a whole mapping or list."""
+    if key.startswith("channels") or isinstance(value, dict | list):
+        return f"got a {type(value).__name__}"
+    return f"got {repr(value)[:80]}"
+
+
 def parse_config(data: Any, path: str = "<config>") -> Settings:
     """Validate an already-loaded YAML tree; errors name `path` and the key."""
     if data is None:
@@ -299,9 +307,8 @@ def parse_config(data: Any, path: str = "<config>") -> Settings:
                 msg = "unknown key"
             elif err["type"] == "missing":
                 msg = "required key is missing"
-            elif "input" in err and err["type"] not in {"missing"}:
-                shown = repr(err["input"])
-                msg = f"{msg} (got {shown[:80]})"
+            elif "input" in err:
+                msg = f"{msg} ({_shown(key, err['input'])})"
             problems.append((key, msg))
         first_key, first_msg = problems[0]
         extra = "".join(f"\n  {path}: {k}: {m}" for k, m in problems[1:])
