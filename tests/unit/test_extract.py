@@ -132,6 +132,9 @@ def test_company_never_invests_in_itself() -> None:
         "Nvidia bags record $30 billion in quarterly revenue",
         "Apple raises prices of the iPhone by $100",
         "Tesla raises $2 billion in bonds",
+        "Apple leads Samsung in smartphone sales",
+        "Unions raise the alarm over Siemens plans",
+        "Microsoft adds OpenAI models to Azure",
     ],
 )
 def test_getting_money_is_not_always_funding(title: str) -> None:

@@ -43,6 +43,7 @@ _TRIGGERS = frozenset(
         "raise_weak",
         "funding",
         "back",
+        "back_weak",
         "layoff",
         "cut",
         "investor_after",

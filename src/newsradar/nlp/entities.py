@@ -481,6 +481,7 @@ _BUSINESS = frozenset(
         "raise_weak",
         "funding",
         "back",
+        "back_weak",
         "investor_after",
         "layoff",
         "cut",

@@ -40,7 +40,7 @@ from newsradar.nlp.entities import OrgMention
 from newsradar.nlp.lexicon import CueHit, Lexicon, available_languages, lexicon, words_regex
 from newsradar.nlp.text import Span, split_clauses
 
-INVEST_SUBJECT = frozenset({"invest", "invest_noun", "back"})
+INVEST_SUBJECT = frozenset({"invest", "invest_noun", "back", "back_weak"})
 RAISE_SUBJECT = frozenset({"raise", "raise_weak", "funding"})
 #: Cues that make a sentence about funding (a weak verb like "gets" needs one of them).
 _FUNDING_CONTEXT = ("funding", "funding_context", "invest_noun", "valuation")
@@ -470,6 +470,8 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
     clause = _clause_of(s.clauses, cue.start)
     if s.negated(ctx, cue.start, 25) and not s.cats.get("denied"):
         return None
+    if cue.category == "back_weak" and not (s.money or any(k in s.cats for k in _FUNDING_CONTEXT)):
+        return None  # "Apple leads Samsung in sales" is no deal
     investor: OrgMention | None = None
     target: OrgMention | None = None
     explicit = _investors_after(ctx, s, cue.end)
@@ -500,7 +502,7 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
             after = [o for o in s.orgs if o.start >= cue.end]
             for o in after:
                 between = ctx.lower[cue.end : o.start]
-                if cat == "back" and len(between.split()) <= 3:
+                if cat in ("back", "back_weak") and len(between.split()) <= 3:
                     target = o
                     break
                 if len(between) <= 90 and _prep_close(prep, between):
@@ -541,11 +543,14 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
             if after and not explicit:
                 target = after[0]
         investor = explicit[0] if explicit else None
-        if cat in ("raise", "raise_weak") and any(
-            0 <= h.start - cue.end <= 40 and _in(clause, h.start)
-            for h in s.cats.get("not_funding", ())
+        if cat in ("raise", "raise_weak") and (
+            any(
+                0 <= h.start - cue.end <= 40 and _in(clause, h.start)
+                for h in s.cats.get("not_funding", ())
+            )
+            or not (s.money or any(k in s.cats for k in _FUNDING_CONTEXT))
         ):
-            return None  # "raises prices", "gets a $1bn loan"
+            return None  # "raises prices", "gets a $1bn loan", "raise the alarm"
         if (
             cat == "raise_weak"
             and target is not None
