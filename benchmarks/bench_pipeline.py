@@ -234,6 +234,16 @@ class WorkerProcess:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU time of the worker so far (None under py-spy: another pid)."""
+        if self.process is None or self.profile:
+            return None
+        try:
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def log_tail(self) -> str:
         return self.log_path.read_text(errors="replace")[-3000:]
 
@@ -420,8 +430,10 @@ async def run_passthrough(bootstrap: str, n: int) -> dict[str, Any]:
         with WorkerProcess("passthrough", bootstrap, prefix) as worker:
             await warm_up(bootstrap, source, collector, out, run)
             base = collector.count(out)
+            cpu = worker.cpu_seconds()
             first = await send_all(bootstrap, source, articles)
             ok = await collector.wait(lambda: collector.count(out) >= base + n, timeout=180)
+            cpu_after = worker.cpu_seconds()
             if not ok and not worker.alive():
                 raise RuntimeError(f"pass-through worker died:\n{worker.log_tail()}")
     finally:
@@ -433,7 +445,15 @@ async def run_passthrough(bootstrap: str, n: int) -> dict[str, Any]:
         "complete": ok,
         "seconds": round(elapsed, 3),
         "articles_per_second": round(n / elapsed, 1),
+        "worker_cpu_ms_per_article": _cpu_per_article(cpu, cpu_after, n),
     }
+
+
+def _cpu_per_article(before: float | None, after: float | None, n: int) -> float | None:
+    """Worker CPU per article in ms over the measured window (includes the quiet tail)."""
+    if before is None or after is None:
+        return None
+    return round((after - before) / n * 1000, 3)
 
 
 def _newest_article(record: Any, kind: str) -> str | None:
@@ -488,8 +508,10 @@ async def run_pipeline(
                     and collector.count(events) >= base[events] + expected_events
                 )
 
+            cpu = worker.cpu_seconds()
             first = await send_all(bootstrap, source, articles)
             ok = await collector.wait(done, timeout=240, quiet=2.0)
+            cpu_after = worker.cpu_seconds()
             if not ok and not worker.alive():
                 raise RuntimeError(f"pipeline worker died:\n{worker.log_tail()}")
             outs = {t: collector.records[t][base[t] :] for t in collector.records}
@@ -505,6 +527,10 @@ async def run_pipeline(
                 "events": len(outs[events]),
                 "alerts": len(outs[alerts]),
                 "dead_letters": len(outs[dlq]),
+                "worker_cpu_ms_per_article": _cpu_per_article(cpu, cpu_after, n),
+                "worker_cpu_utilisation": None
+                if cpu is None or cpu_after is None
+                else round((cpu_after - cpu) / (elapsed + 2.0), 2),
             }
             if latency_seconds > 0:
                 result["latency"] = await _latency(
@@ -651,6 +677,9 @@ def main(argv: list[str] | None = None) -> int:
         f"({nr['articles']} in {nr['seconds']} s; enrich stage alone "
         f"{nr['enrich_stage_articles_per_second']:.0f}/s)",
         f"ratio to pass-through:    {result['ratio_to_passthrough']:>8.2f}",
+        f"worker CPU per article:   pipeline {nr['worker_cpu_ms_per_article']} ms "
+        f"(utilisation {nr['worker_cpu_utilisation']}), pass-through "
+        f"{pt['worker_cpu_ms_per_article']} ms",
         f"outputs: {nr['enriched']} enriched, {nr['events']} events "
         f"(expected {nr['expected_events']}), {nr['alerts']} alerts, "
         f"{nr['dead_letters']} dead letters; complete={nr['complete']}",

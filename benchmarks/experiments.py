@@ -54,8 +54,17 @@ def _check_fast_simhash(texts: list[str]) -> bool:
     return all(simhash(t) == simhash_columns(t) for t in texts)
 
 
+def _apply_no_faust_sensor() -> None:
+    """Not a proposal as such: measures what Faust's Prometheus sensor costs per message."""
+    import newsradar.app as module
+
+    module.setup_prometheus_sensors = lambda *args, **kwargs: None  # type: ignore[assignment]
+
+
 EXPERIMENTS: dict[str, tuple[Callable[[], None], Callable[[list[str]], bool]]] = {
     "fast-simhash": (_apply_fast_simhash, _check_fast_simhash),
+    # Metrics only: analysis results cannot change.
+    "no-faust-sensor": (_apply_no_faust_sensor, lambda texts: True),
 }
 
 
