@@ -191,15 +191,27 @@ class Poller:
             )
         except Exception as exc:  # feedparser is defensive, but a bad body must never stop us
             return self._failed(state, now, "malformed", f"{type(exc).__name__}: {exc}")
-        if not parsed.articles:
-            kind = "malformed" if parsed.bozo else "empty"
+        if not parsed.articles and parsed.bozo:
             log.warning(
-                "feed yielded no articles feed=%s kind=%s reason=%s",
+                "feed yielded no articles feed=%s kind=malformed reason=%s",
                 state.name,
-                kind,
                 parsed.bozo_reason,
             )
-            return self._failed(state, now, kind, parsed.bozo_reason or "no entries")
+            return self._failed(state, now, "malformed", parsed.bozo_reason or "no entries")
+        if not parsed.articles:
+            # A well-formed feed with no items (new, or emptied) is not failing.
+            self.metrics.feed_polls.labels(state.name, "empty").inc()
+            self._body_hashes[state.feed_id] = digest
+            log.info("feed has no items feed=%s", state.name)
+            return self._ok(
+                state,
+                now,
+                "empty",
+                result,
+                etag=result.etag,
+                last_modified=result.last_modified,
+                ttl_minutes=parsed.ttl_minutes,
+            )
         seen = set(state.seen_ids)
         articles = [self._with_language(a, state) for a in parsed.articles]
         fresh: list[Article] = []
