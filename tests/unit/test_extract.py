@@ -146,3 +146,28 @@ def test_weak_verb_with_funding_context_is_a_deal() -> None:
     """'X receives $N from investors' is funding."""
     deals = analyze("Stripe receives $600 million from investors").deals
     assert [(d.target, d.amount_usd) for d in deals] == [("Stripe", 6e8)]
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "headcount"),
+    [
+        ("en", "Ford to hire 1,000 workers and cut 500 jobs", 500),
+        ("fr", "Airbus recrute 13 000 personnes mais supprime 2 500 postes", 2500),
+    ],
+)
+def test_hiring_count_is_not_the_cut(lang: str, title: str, headcount: int) -> None:
+    """A number right after a hiring verb is not the number of jobs cut."""
+    layoffs = analyze(title, language=lang).layoffs
+    assert [lay.headcount for lay in layoffs] == [headcount]
+
+
+@pytest.mark.parametrize(
+    ("lang", "title"),
+    [
+        ("es", "La huelga afectará a 3.000 trabajadores de Renfe"),
+        ("de", "Beim Streik bei Lufthansa sind 20.000 Mitarbeiter betroffen"),
+    ],
+)
+def test_strikes_are_not_layoffs(lang: str, title: str) -> None:
+    """Workers affected by a strike are not job cuts."""
+    assert "layoffs" not in analyze(title, language=lang).topic_names

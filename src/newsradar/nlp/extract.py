@@ -812,7 +812,12 @@ def extract_layoffs(ctx: Context) -> list[LayoffFound]:
             clause_cats = s.clause_cats(clause)
             if clause_cats.get("layoff_exclude") or s.negated(ctx, start):
                 continue
-            counts = [c for c in s.counts if c.value is not None]
+            hires = s.cats.get("hire", ())
+            counts = [
+                c
+                for c in s.counts
+                if c.value is not None and not any(0 <= c.start - h.end <= 15 for h in hires)
+            ]
             pcts = [c for c in s.counts if c.percent is not None]
             company = _employer(ctx, s, start)
             company_name = company.name if company else None
