@@ -19,6 +19,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "whsec_Q29uZmlnRXJyb3JTZWNyZXQxMjM0NTY3OA=="
+SLACK_URL = "http://127.0.0.1:9/services/T0CFG/B0CFG/cfgTokenNeverShown42"
 
 
 def spy_broker(tmp_path: Path) -> tuple[Path, Path]:
@@ -191,3 +192,43 @@ def test_env_variable_values_are_used_when_set(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "1 channels" in result.stdout
     assert SECRET not in result.stdout + result.stderr
+
+
+SECRET_CASES = [
+    (
+        "webhook-type-typo",
+        "channels:\n  hook: {type: webhok, url: 'http://127.0.0.1:9/h',"
+        " secret: '${NEWSRADAR_TEST_SECRET}'}\n",
+    ),
+    (
+        "webhook-type-missing",
+        "channels:\n  hook: {url: 'http://127.0.0.1:9/h', secret: '${NEWSRADAR_TEST_SECRET}'}\n",
+    ),
+    (
+        "slack-type-typo",
+        "channels:\n  team: {type: slak, webhook_url: '${NEWSRADAR_TEST_SLACK_URL}'}\n",
+    ),
+    (
+        "secret-wrong-type",
+        "channels:\n  hook: {type: webhook, url: 'http://127.0.0.1:9/h',"
+        " secret: ['${NEWSRADAR_TEST_SECRET}']}\n",
+    ),
+]
+
+
+@pytest.mark.parametrize("text", [c[1] for c in SECRET_CASES], ids=[c[0] for c in SECRET_CASES])
+def test_config_error_never_echoes_a_secret(tmp_path: Path, text: str) -> None:
+    """A config error in a channel that holds secrets from the environment names the key but
+    never prints the secret (stderr ends up in logs and CI output)."""
+    config = tmp_path / "bad.yaml"
+    config.write_text(text, encoding="utf-8")
+    result, marker = run_newsradar(
+        tmp_path,
+        config,
+        {"NEWSRADAR_TEST_SECRET": SECRET, "NEWSRADAR_TEST_SLACK_URL": SLACK_URL},
+    )
+    assert result.returncode == 2, result.stderr
+    assert "channels." in result.stderr
+    assert SECRET.removeprefix("whsec_")[:8] not in result.stderr  # not even a prefix of it
+    assert "/services/" not in result.stderr  # no part of the Slack URL (all of it is secret)
+    assert not marker.exists()
