@@ -171,3 +171,12 @@ def test_hiring_count_is_not_the_cut(lang: str, title: str, headcount: int) -> N
 def test_strikes_are_not_layoffs(lang: str, title: str) -> None:
     """Workers affected by a strike are not job cuts."""
     assert "layoffs" not in analyze(title, language=lang).topic_names
+
+
+def test_quoted_clause_does_not_lend_its_preposition() -> None:
+    """'"Wir investieren in Europa": Microsoft ...' does not make Microsoft a target."""
+    result = analyze(
+        "„Wir investieren in Europa“: Microsoft steckt 2 Milliarden Dollar in Aleph Alpha",
+        language="de",
+    )
+    assert [(d.investor, d.target) for d in result.deals] == [("Microsoft", "Aleph Alpha")]

@@ -422,14 +422,17 @@ def _articles(lang: str) -> frozenset[str]:
     )
 
 
+_CLAUSE_MARKS = frozenset(",;:()\"“”«»„")
+
+
 def _prep_close(prep: re.Pattern[str], between: str) -> bool:
     """A target preposition shortly before the organisation ("in ChatGPT maker X"):
-    at most four words and no comma between the last preposition and the name."""
+    at most four words and no clause mark between the last preposition and the name."""
     matches = list(prep.finditer(between))
     if not matches:
         return False
     tail = between[matches[-1].end() :]
-    return "," not in tail and len(tail.split()) <= 4
+    return not any(c in tail for c in _CLAUSE_MARKS) and len(tail.split()) <= 4
 
 
 def _subject_adjacent(ctx: Context, org: OrgMention, pos: int) -> bool:
