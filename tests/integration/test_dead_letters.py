@@ -1,0 +1,196 @@
+"""Dead letters through the running service: bad messages on every topic, failed deliveries,
+replay, and secrets kept out of the log, /metrics and news.dlq.
+
+Design rule under test: an agent never stops on a message it cannot process; the
+message goes to news.dlq with the stage, the topic, the reason and its original
+bytes, and the next message is processed as usual.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from newsradar.broker import EmbeddedBroker
+from newsradar.models import Article
+
+from .conftest import REPO, Service, consume, publish, wait_until
+from .feedserver import FeedServer
+from .test_hostile_feeds import metric, metrics_port, scrape
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+DEAL_RULE = {"name": "deals", "kind": "deal", "min_amount_usd": 1_000_000, "channels": ["log"]}
+#: Topic (unprefixed) -> the stage that consumes it, as dead letters name it.
+STAGES = {
+    "news.articles": "enrich",
+    "news.reports": "events",
+    "news.alerts": "deliver",
+    "news.feeds": "feeds",
+}
+#: Topics the service writes but never reads back: garbage there must change nothing.
+OUTPUT_ONLY = ("news.enriched", "news.events")
+
+
+def rss(items: list[tuple[str, str, str]]) -> bytes:
+    """An RSS 2.0 document with (title, link, description) items."""
+    body = "".join(
+        f"<item><title>{escape(t)}</title><link>{escape(link)}</link>"
+        f"<pubDate>Wed, 25 Nov 2026 14:00:00 GMT</pubDate>"
+        f"<description>{escape(d)}</description></item>"
+        for t, link, d in items
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+        f"<title>Loopback</title><link>http://127.0.0.1/</link>{body}</channel></rss>"
+    ).encode()
+
+
+DEAL_FEED = rss(
+    [
+        (
+            "Microsoft invests $10 billion in ChatGPT maker OpenAI",
+            "http://127.0.0.1/en/msft-openai",
+            "Microsoft is investing $10 billion in OpenAI, the maker of ChatGPT.",
+        )
+    ]
+)
+
+
+async def newsradar(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run the CLI in a subprocess, off the event loop (it runs its own loop)."""
+    return await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "newsradar.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+        check=False,
+    )
+
+
+async def produce(bootstrap: str, messages: list[tuple[str, int, bytes | None, bytes]]) -> None:
+    """Send (topic, partition, key, value) messages and wait for every acknowledgement."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        for topic, partition, key, value in messages:
+            await producer.send_and_wait(topic, value, key=key, partition=partition)
+    finally:
+        await producer.stop()
+
+
+def with_version(raw: bytes, version: int) -> bytes:
+    """A real message of a topic, re-encoded with another schema_version."""
+    data = json.loads(raw)
+    data["schema_version"] = version
+    return json.dumps(data).encode()
+
+
+async def test_bad_messages_on_every_topic_are_dead_lettered_and_agents_go_on(
+    kafka: EmbeddedBroker,
+    feeds: FeedServer,
+    service_config: Any,
+    services: list[Service],
+    tmp_path: Path,
+) -> None:
+    """Garbage bytes, JSON of the wrong shape and a wrong schema_version on every partition of
+    every consumed topic each land on news.dlq with stage, topic, reason and exact bytes; the
+    agents then still process a valid article end to end and keep applying feed commands."""
+    deal_path = publish(feeds, "deal.xml", DEAL_FEED)
+    config = service_config(
+        [{"name": "Wire", "url": feeds.url(deal_path)}],
+        rules=[DEAL_RULE],
+        channels={"log": {"type": "log"}},
+    )
+    prefix = f"t{service_config.run_id}."
+    service = Service(config, tmp_path / "service.log").start()
+    services.append(service)
+    await service.started()
+    await consume(kafka.bootstrap, prefix + "news.alerts", expect=1, timeout=60)
+    await service.wait_for_log("alert channel=log rule=deals", timeout=30)
+
+    # One real message of each topic, to make wrong-version copies that are otherwise valid.
+    real = {
+        topic: (await consume(kafka.bootstrap, prefix + topic, expect=1, timeout=10))[0].value
+        for topic in STAGES
+    }
+    partitions = 2
+    bad: list[tuple[str, int, bytes | None, bytes]] = []
+    expected: dict[bytes, tuple[str, str]] = {}  # value -> (stage, words of the reason)
+    for topic, stage in STAGES.items():
+        for partition in range(partitions):
+            for value, words in (
+                (b"\xff\xfe\x00garbage " + f"{topic}/{partition}".encode(), ""),
+                (json.dumps({"hello": f"{topic}/{partition}"}).encode(), ""),
+                (with_version(real[topic], 90 + partition), f"schema_version {90 + partition}"),
+            ):
+                bad.append((prefix + topic, partition, f"bad-{partition}".encode(), value))
+                expected[value] = (stage, words)
+    # Output-only topics get garbage too: no stage reads them, so no dead letter may come of it.
+    ignored = [
+        (prefix + topic, p, b"bad", b"\xff garbage on an output topic")
+        for topic in OUTPUT_ONLY
+        for p in range(partitions)
+    ]
+    await produce(kafka.bootstrap, bad + ignored)
+    polls_before = feeds.count(deal_path)
+
+    letters = await consume(
+        kafka.bootstrap, prefix + "news.dlq", expect=len(bad), timeout=60, settle=2.0
+    )
+    assert len(letters) == len(bad), [json.loads(r.value)["reason"] for r in letters]
+    found: dict[bytes, dict[str, Any]] = {}
+    for record in letters:
+        letter = json.loads(record.value)
+        if letter["original_base64"] is not None:
+            original = base64.b64decode(letter["original_base64"])
+        else:
+            original = letter["original"].encode("utf-8")
+        found[original] = letter
+    assert set(found) == set(expected)
+    for value, (stage, words) in expected.items():
+        letter = found[value]
+        assert letter["stage"] == stage, letter
+        assert (
+            letter["topic"].startswith(prefix) and STAGES[letter["topic"][len(prefix) :]] == stage
+        )
+        assert letter["reason"] and words in letter["reason"], letter
+        assert letter["key"] in {"bad-0", "bad-1"}
+
+    # Every agent goes on: a valid article sent after the garbage goes all the way to an alert.
+    article = Article(
+        id="valid-after-garbage",
+        feed_id="manual",
+        feed_url="http://127.0.0.1/manual.xml",
+        source="Manual",
+        url="http://127.0.0.1/manual/amazon-anthropic",
+        title="Amazon invests $4 billion in AI start-up Anthropic",
+        summary="Amazon will invest $4 billion in Anthropic, the maker of Claude.",
+        language="en",
+    )
+    await produce(
+        kafka.bootstrap,
+        [(prefix + "news.articles", p, article.id.encode(), article.to_bytes()) for p in (0, 1)],
+    )
+    await service.wait_for_log("alert channel=log rule=deals", count=2, timeout=60)
+    alerts = await consume(kafka.bootstrap, prefix + "news.alerts", expect=2, timeout=30)
+    assert "Anthropic" in json.loads(alerts[-1].value)["event"]["parties"]
+    # ...and the feed commands agent too: the feed is polled again (each poll needs the
+    # previous poll's command applied to its state).
+    await wait_until(lambda: feeds.count(deal_path) >= polls_before + 2, timeout=30)
+
+    samples = await scrape(metrics_port(config))
+    for stage in STAGES.values():
+        assert metric(samples, "newsradar_dead_letters_total", stage=stage) == 3 * partitions
+    assert service.process is not None and service.process.poll() is None
