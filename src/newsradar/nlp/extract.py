@@ -422,7 +422,7 @@ def _articles(lang: str) -> frozenset[str]:
     )
 
 
-_CLAUSE_MARKS = frozenset(",;:()\"“”«»„")
+_CLAUSE_MARKS = frozenset(',;:()"“”«»„')
 
 
 def _prep_close(prep: re.Pattern[str], between: str) -> bool:
