@@ -38,7 +38,7 @@ from newsradar.ingest.poller import PollBounds, Poller
 from newsradar.ingest.state import FeedCommand, FeedState, apply_command, is_due
 from newsradar.metrics import Metrics
 from newsradar.models import Alert, Article, DeadLetter, Enriched, decode, utcnow
-from newsradar.nlp.analyze import analyze
+from newsradar.nlp.analyze import analyze, preload
 from newsradar.nlp.entities import gazetteer
 
 log = logging.getLogger(__name__)
@@ -69,20 +69,6 @@ def _cap_consumer_fetch_wait(max_wait_ms: int) -> None:
     capped._newsradar_cap = max_wait_ms  # type: ignore[attr-defined]
     capped._newsradar_original = base  # type: ignore[attr-defined]
     aiokafka.AIOKafkaConsumer.__init__ = capped  # type: ignore[method-assign]
-
-
-_WARM_UP = (
-    ("en", "Acme to cut 1,000 jobs after investing $10 million in an AI start-up"),
-    ("fr", "Acme va supprimer 1 000 emplois et investir 10 millions d'euros"),
-    ("de", "Acme streicht 1.000 Stellen und investiert 10 Millionen Euro"),
-    ("es", "Acme despedirá a 1.000 empleados e invertirá 10 millones de euros"),
-)
-
-
-def _warm_up_analysis() -> None:
-    """Load every language's lexicons and matchers once, before articles arrive."""
-    for language, text in _WARM_UP:
-        analyze(text, language=language)
 
 
 class _MetricsHooks(DeliveryHooks):
@@ -289,7 +275,8 @@ class Pipeline:
                 executor=self._executor,
             )
             # Build the analysis matchers now (about a second), not on the first article.
-            await asyncio.get_running_loop().run_in_executor(self._executor, _warm_up_analysis)
+            seconds = await asyncio.get_running_loop().run_in_executor(self._executor, preload)
+            log.info("analysis ready load_seconds=%.2f", seconds)
             self.deliverer = Deliverer(
                 settings.channels,
                 settings.delivery,
