@@ -27,7 +27,7 @@ lint: $(BIN)/newsradar ## ruff and mypy
 	$(BIN)/mypy
 
 eval-gate: $(BIN)/newsradar ## fail when analysis quality on the dev file drops
-	$(BIN)/newsradar eval $(SHARED)/data/news_dev.jsonl --min-f1 0.9 --min-org-f1 0.85 --min-deals 0.8 --min-layoffs 0.8
+	$(BIN)/newsradar eval $(SHARED)/data/news_dev.jsonl --min-f1 0.95 --min-org-f1 0.97 --min-deals 0.95 --min-layoffs 0.95 --min-language-f1 0.93
 
 bench: $(BIN)/newsradar ## run the analysis benchmark
 	$(BIN)/python benchmarks/bench_analyze.py
