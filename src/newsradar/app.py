@@ -68,7 +68,7 @@ def _cap_consumer_fetch_wait(max_wait_ms: int) -> None:
 
     capped._newsradar_cap = max_wait_ms  # type: ignore[attr-defined]
     capped._newsradar_original = base  # type: ignore[attr-defined]
-    aiokafka.AIOKafkaConsumer.__init__ = capped  # type: ignore[method-assign]
+    aiokafka.AIOKafkaConsumer.__init__ = capped
 
 
 class _MetricsHooks(DeliveryHooks):

@@ -17,6 +17,7 @@ import typer
 
 from newsradar.config import Settings, load_config, resolve_config_path
 from newsradar.errors import BrokerError, ConfigError
+from newsradar.models import Alert
 
 cli = typer.Typer(
     name="newsradar",
@@ -219,7 +220,7 @@ def replay(
             raise _fail(f"{failed} deliveries failed (see the log)", code=1)
 
 
-async def _deliver_all(settings: Settings, alerts: list) -> int:  # type: ignore[type-arg]
+async def _deliver_all(settings: Settings, alerts: list[Alert]) -> int:
     """Deliver alerts through their channels now; return how many deliveries failed."""
     from newsradar.alerts.delivery import Deliverer
 
