@@ -703,7 +703,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{ex['articles_per_second']:.0f} articles/s, x"
             f"{ex['articles_per_second'] / nr['articles_per_second']:.2f} the current code, "
             f"{ex['articles_per_second'] / pt['articles_per_second']:.2f} of pass-through "
-            f"(enrich stage alone {ex['enrich_stage_articles_per_second']:.0f}/s)"
+            f"(enrich stage alone {ex['enrich_stage_articles_per_second']:.0f}/s; worker CPU "
+            f"{ex['worker_cpu_ms_per_article']} ms per article)"
         )
     emit(result, args.json, lines)
     return 0
