@@ -53,6 +53,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import dev_texts, emit, load_average, machine, peak_rss_mib
+from experiments import EXPERIMENTS
+from experiments import apply as apply_experiments
+from experiments import check as check_experiment
 
 ITEMS = 50
 NEW_ITEMS = 3
@@ -335,6 +338,19 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         result["peak_rss_mib"] = round(peak_rss_mib(), 1)
         result["rss_before_mib"] = round(rss_start, 1)
 
+        if args.experiment:
+            # EXPERIMENT: proposed src/ changes monkeypatched into this process
+            # (benchmarks/experiments.py), the parse and mixed passes again.
+            apply_experiments(args.experiment)
+            server.set_modified_every(1)
+            parse_again = await poll_pass(states[: args.parse_feeds])
+            server.set_modified_every(args.modified_every)
+            mixed_again = await poll_pass(states)
+            result["experiment"] = {
+                "names": args.experiment,
+                "pass_parse": parse_again,
+                "pass_mixed": mixed_again,
+            }
         loop_feeds = list(range(args.plain_feeds))
         result["plain_loop"] = await asyncio.to_thread(plain_loop, server, loop_feeds)
     result["bookkeeping"] = [bookkeeping(states, n) for n in (ITEMS, 1000)]
@@ -356,6 +372,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modified-every", type=int, default=10)
     parser.add_argument("--sites", type=int, default=50)
     parser.add_argument("--profile", help="write a pyinstrument HTML profile of the mixed pass")
+    parser.add_argument(
+        "--experiment",
+        action="append",
+        choices=sorted(EXPERIMENTS),
+        help="re-run the parse and mixed passes with this proposed change (experiment only)",
+    )
     parser.add_argument("--serve", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
@@ -363,6 +385,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.quick:
         args.feeds, args.parse_feeds, args.plain_feeds = 1_000, 300, 60
+    for name in args.experiment or []:
+        if not check_experiment(name, []):
+            parser.error(f"experiment {name} changes results")
     result = asyncio.run(run(args))
     p304, parse, mixed, plain = (
         result["pass_304"],
@@ -375,7 +400,8 @@ def main(argv: list[str] | None = None) -> int:
         f"304 pass:    {p304['feeds_per_second']:>8.0f} feeds/s  ({p304['feeds']} feeds, "
         f"{p304['seconds']} s, x{p304['ratio_to_plain_loop']} plain loop)",
         f"parse pass:  {parse['feeds_per_second']:>8.0f} feeds/s  ({parse['feeds']} feeds of "
-        f"{ITEMS} items, {NEW_ITEMS} new; x{parse['ratio_to_plain_loop']} plain loop)",
+        f"{ITEMS} items, {NEW_ITEMS} new; x{parse['ratio_to_plain_loop']} plain loop; "
+        f"{parse['cpu_seconds'] / parse['feeds'] * 1000:.1f} ms CPU per feed)",
         f"mixed pass:  {mixed['feeds_per_second']:>8.0f} feeds/s  ({mixed['modified_share']:.0%} "
         f"modified; x{mixed['ratio_to_plain_loop']} plain loop)",
         f"plain loop:  {plain['feeds_per_second']:>8.0f} feeds/s  (feedparser.parse(url), "
@@ -388,6 +414,14 @@ def main(argv: list[str] | None = None) -> int:
             f"service table at {book['seen_ids_per_feed']} seen ids/feed: "
             f"{book['table_json_mib']} MiB of state JSON, one scheduler tick decodes it in "
             f"{book['tick_decode_seconds']} s"
+        )
+    if "experiment" in result:
+        ex = result["experiment"]
+        lines.append(
+            f"EXPERIMENT {'+'.join(ex['names'])} (monkeypatched, not in src/): parse pass "
+            f"{ex['pass_parse']['feeds_per_second']:.0f} feeds/s "
+            f"({ex['pass_parse']['cpu_seconds']} s CPU vs {parse['cpu_seconds']} s), mixed pass "
+            f"{ex['pass_mixed']['feeds_per_second']:.0f} feeds/s"
         )
     emit(result, args.json, lines)
     return 0
