@@ -55,6 +55,10 @@ def _setup_logging(level: str) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if level != "DEBUG":
+        # Faust, mode and aiokafka narrate every start-up step at INFO; keep their warnings.
+        for noisy in ("faust", "mode", "aiokafka"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 @cli.command("check-config")
