@@ -147,14 +147,14 @@ def worker(config: ConfigOption = None) -> None:
 @cli.command()
 def topics(config: ConfigOption = None) -> None:
     """Create newsradar's topics on the configured Kafka cluster (idempotent)."""
-    from newsradar.app import FEEDS_TOPIC
+    from newsradar.app import INTERNAL_TOPICS
     from newsradar.broker import ensure_topics
     from newsradar.config import TOPIC_NAMES
 
     settings = _load(config)
     if not settings.kafka.bootstrap_servers:
         raise _fail("kafka.bootstrap_servers is not set (the embedded broker makes its own)")
-    names = [settings.kafka.topic(n) for n in (*TOPIC_NAMES, FEEDS_TOPIC)]
+    names = [settings.kafka.topic(n) for n in (*TOPIC_NAMES, *INTERNAL_TOPICS)]
     try:
         created = asyncio.run(
             ensure_topics(
