@@ -28,7 +28,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from newsradar import __version__
 from newsradar.alerts.delivery import Deliverer, DeliveryHooks
 from newsradar.alerts.rules import apply_and_decide
-from newsradar.config import Settings
+from newsradar.config import TOPIC_NAMES, KafkaSettings, Settings
 from newsradar.errors import DecodeError
 from newsradar.events import EventBook, Report, reports_from
 from newsradar.fingerprint import FingerprintIndex, enrich
@@ -69,6 +69,11 @@ def _cap_consumer_fetch_wait(max_wait_ms: int) -> None:
     capped._newsradar_cap = max_wait_ms  # type: ignore[attr-defined]
     capped._newsradar_original = base  # type: ignore[attr-defined]
     aiokafka.AIOKafkaConsumer.__init__ = capped
+
+
+def all_topic_names(kafka: KafkaSettings) -> list[str]:
+    """Every topic newsradar creates itself (public and internal), prefix applied."""
+    return [kafka.topic(n) for n in (*TOPIC_NAMES, *INTERNAL_TOPICS)]
 
 
 class _MetricsHooks(DeliveryHooks):
@@ -138,7 +143,7 @@ class Pipeline:
                 value_serializer="raw",
                 partitions=kafka.partitions,
             )
-            for name in (*self.topic_names_local(), *INTERNAL_TOPICS)
+            for name in (*TOPIC_NAMES, *INTERNAL_TOPICS)
         }
         self.feeds_table = self.app.Table(
             "feeds",
@@ -183,16 +188,9 @@ class Pipeline:
         )
         self._register()
 
-    @staticmethod
-    def topic_names_local() -> tuple[str, ...]:
-        from newsradar.config import TOPIC_NAMES
-
-        return TOPIC_NAMES
-
     def topic_names(self) -> list[str]:
         """Every topic newsradar creates itself, prefix applied."""
-        kafka = self.settings.kafka
-        return [kafka.topic(n) for n in (*self.topic_names_local(), *INTERNAL_TOPICS)]
+        return all_topic_names(self.settings.kafka)
 
     # -- wiring -------------------------------------------------------------------------
 

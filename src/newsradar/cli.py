@@ -147,14 +147,13 @@ def worker(config: ConfigOption = None) -> None:
 @cli.command()
 def topics(config: ConfigOption = None) -> None:
     """Create newsradar's topics on the configured Kafka cluster (idempotent)."""
-    from newsradar.app import INTERNAL_TOPICS
+    from newsradar.app import all_topic_names
     from newsradar.broker import ensure_topics
-    from newsradar.config import TOPIC_NAMES
 
     settings = _load(config)
     if not settings.kafka.bootstrap_servers:
         raise _fail("kafka.bootstrap_servers is not set (the embedded broker makes its own)")
-    names = [settings.kafka.topic(n) for n in (*TOPIC_NAMES, *INTERNAL_TOPICS)]
+    names = all_topic_names(settings.kafka)
     try:
         created = asyncio.run(
             ensure_topics(
