@@ -6,7 +6,10 @@ A SIMULATION on a virtual clock, not a live run: feeds publish items at random
 - adaptively, with newsradar's own scheduling code: `Poller._interval` (which calls
   `schedule.next_interval_seconds` on a 200 and keeps the last interval on a 304),
   with the default bounds (min 60 s, max 3,600 s, default 600 s), or
-- every 300 s (the baseline: a fixed 5-minute interval).
+- every 300 s (the baseline: a fixed 5-minute interval), or
+- "silence", an EXPERIMENT: the adaptive policy, but a 304 also stretches the
+  interval to half the silence since the newest item (the current code keeps the
+  last interval on a 304, so a feed that falls silent is polled at its busy rate).
 
 A poll sees the feed's 50 newest items published by then; when nothing is new the
 server answers 304 (no entry times reach the scheduler, as in the service). An
@@ -33,6 +36,8 @@ from _common import emit, load_average, machine, percentile
 START = datetime(2026, 11, 2, 0, 0, tzinfo=UTC)
 WINDOW = 50
 FIXED_SECONDS = 300.0
+#: "silence" is an EXPERIMENT (a proposed change to the 304 path), not the current code.
+POLICIES = ("adaptive", "silence", "fixed")
 
 #: Feed classes: name -> (mean seconds between items by day, by night). Night is 22h-6h.
 CLASSES: dict[str, tuple[float, float]] = {
@@ -92,6 +97,12 @@ def simulate(
         else:
             not_modified += 1
             interval = poller._interval(state, now)
+            if policy == "silence" and visible:
+                # EXPERIMENT: on a 304, let the silence since the newest item stretch the
+                # interval as next_interval_seconds does on a 200 (needs the newest entry
+                # time kept in FeedState).
+                silence = (now - items[visible - 1]).total_seconds()
+                interval = min(max(interval, silence / 2), float(poller.bounds.max_interval))
         state = state.model_copy(update={"interval_seconds": interval, "polls": polls})
         seen = visible
         now += timedelta(seconds=interval)
@@ -106,7 +117,7 @@ def run(days: float, feeds: int, seed: int) -> dict[str, Any]:
         rng = random.Random(f"{seed}:{name}")
         feeds_items = [publications(rng, day, night, seconds) for _ in range(feeds)]
         row: dict[str, Any] = {}
-        for policy in ("adaptive", "fixed"):
+        for policy in POLICIES:
             delays: list[float] = []
             polls = 0
             for items in feeds_items:
@@ -149,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{'polls/day':>10}",
     ]
     for name, row in result["classes"].items():
-        for policy in ("adaptive", "fixed"):
+        for policy in POLICIES:
             r = row[policy]
             lines.append(
                 f"{name:<46} {policy:<9} {r['delay_p50_s']:>8.0f} {r['delay_p90_s']:>8.0f} "
