@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import unicodedata
 from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -127,12 +128,46 @@ def _prf(tp: int, fp: int, fn: int) -> PRF:
     )
 
 
-def _key(name: str | None) -> str:
-    """Comparison key of an organisation name: case, accents and punctuation folded."""
-    if not name:
-        return ""
+def _fold(name: str) -> str:
     folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     return "".join(c for c in folded.lower() if c.isalnum())
+
+
+@cache
+def _alias_keys() -> dict[str, str]:
+    """Folded alias -> folded canonical name, from the gazetteer.
+
+    A label may spell an organisation by one of its gazetteer aliases ("Dell" for
+    "Dell Technologies", "ICONIQ Growth" for "ICONIQ"): the same organisation, so it
+    must compare equal. Aliases that fold onto two organisations are left out.
+    """
+    from newsradar.nlp.entities import gazetteer
+
+    out: dict[str, str] = {}
+    clash: set[str] = set()
+    gaz = gazetteer()
+    canonical = frozenset(_fold(n) for n in gaz.orgs)
+    for surface, (kind, name) in gaz.aliases.items():
+        if kind != "org":
+            continue
+        k, v = _fold(surface), _fold(name)
+        if k in canonical and k != v:
+            continue  # an alias that is itself another organisation's canonical name
+        if out.get(k, v) != v:
+            clash.add(k)
+        out[k] = v
+    for k in clash:
+        out.pop(k, None)
+    return out
+
+
+def _key(name: str | None) -> str:
+    """Comparison key of an organisation name: case, accents and punctuation folded, and
+    a gazetteer alias mapped to its organisation's canonical name."""
+    if not name:
+        return ""
+    folded = _fold(name)
+    return _alias_keys().get(folded, folded)
 
 
 def _close(found: float | None, expected: float) -> bool:
@@ -332,7 +367,8 @@ def format_report(report: EvalReport, *, errors: bool = True) -> str:
         f" ({report.layoffs.found}/{report.layoffs.total})",
     ]
     if errors and report.errors:
-        lines += ["", f"items with errors ({len(report.errors)}):"]
+        n_items = len({e.id for e in report.errors})
+        lines += ["", f"items with errors ({n_items}; {len(report.errors)} errors):"]
         for e in report.errors:
             lines.append(f"  {e.id} [{e.lang}] {e.field}: expected {e.expected} found {e.found}")
     return "\n".join(lines)

@@ -30,11 +30,17 @@ def test_ai_deal_gives_ai_investment_with_evidence() -> None:
     assert 0.0 < topics[0].score <= 1.0
 
 
-def test_background_denied_or_non_ai_deals_are_not_news() -> None:
-    """Recalled, denied, target-less or non-AI deals do not make the topic."""
+def test_denied_deal_keeps_the_topic_with_a_lower_score() -> None:
+    """A denied deal is still a story about an AI investment (label convention), scored lower."""
+    denied = decide_topics([deal(stage="denied")], [], [])
+    assert [t.name for t in denied] == [AI_INVESTMENT]
+    assert denied[0].score < decide_topics([deal()], [], [])[0].score
+
+
+def test_background_or_non_ai_deals_are_not_news() -> None:
+    """Recalled, target-less or non-AI deals do not make the topic."""
     for d in (
         deal(background=True),
-        deal(stage="denied"),
         deal(target=None),
         deal(ai=False),
     ):

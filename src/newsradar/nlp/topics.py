@@ -1,9 +1,10 @@
 """Topics from what the extraction found, each with the evidence spans that fired.
 
-- ai_investment: a deal that is not only recalled (background) nor denied, whose
+- ai_investment: a deal that is not only recalled (background), whose
   target is an AI company (an `ai_lab` of the gazetteer, "AI" in its name, or AI
   cues in the deal's sentence). Spending on one's own AI data centres has no target
-  organisation and so is no deal.
+  organisation and so is no deal. Talks and denials keep the topic (the story is
+  about the investment either way), with a lower score when every deal is denied.
 - layoffs: job cuts that are not only recalled, with a company or a headcount.
 
 Adding a topic is adding a rule here and its cues to the lexicons.
@@ -40,13 +41,15 @@ def decide_topics(
 ) -> list[TopicFound]:
     """The topics supported by `deals` and `layoffs`; `ai_spans` are AI-cue evidence."""
     topics: list[TopicFound] = []
-    live = [d for d in deals if not d.background and d.stage != "denied" and d.target and d.ai]
+    live = [d for d in deals if not d.background and d.target and d.ai]
     if live:
         evidence = [d.evidence for d in live]
         if any(d.amount is not None for d in live):
             evidence += [(d.amount.start, d.amount.end) for d in live if d.amount is not None]
         evidence += ai_spans[:1]
         base = 0.75 if any(d.investor and d.amount for d in live) else 0.6
+        if all(d.stage == "denied" for d in live):
+            base = 0.5
         topics.append(TopicFound(AI_INVESTMENT, _score(base, len(live)), tuple(evidence)))
     cuts = [
         lay
