@@ -26,7 +26,14 @@ from typing import Any
 import ahocorasick
 import yaml
 
-from newsradar.nlp.lexicon import CueHit, Lexicon, available_languages, lexicon
+from newsradar.nlp.lexicon import (
+    CueHit,
+    Lexicon,
+    available_languages,
+    lexicon,
+    own_cue_words,
+    words_regex,
+)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -184,9 +191,11 @@ class _NameRules:
     stop_lower: frozenset[str]
     aux_words: frozenset[str]
     suffixes: frozenset[str]
+    investor_suffixes: frozenset[str]
     definite: frozenset[str]
     link: re.Pattern[str]
     capitalised_nouns: bool
+    adjectives_after_nouns: bool
 
 
 _RULES_CACHE: dict[str, _NameRules] = {}
@@ -201,11 +210,12 @@ def _name_rules(lex: Lexicon) -> _NameRules:
 
 
 def _link_re(links: tuple[str, ...]) -> re.Pattern[str]:
-    """ " de teleoperaciones" before a name: a linking word and one lower-case word."""
+    """ " de teleoperaciones", " de IA" before a name: a linking word and one lower-case
+    word (or an AI acronym); matched on the cased text, so the name must be capitalised."""
     if not links:
         return re.compile(r"(?!x)x")
     body = "|".join(re.escape(w.lower()) for w in sorted(links, key=len, reverse=True))
-    return re.compile(rf" (?:{body}) ?[a-zà-ÿ-]+(?= [A-ZÀ-Þ])")
+    return re.compile(rf" (?i:{body}) ?(?:[a-zà-ÿ-]+|IA|KI|AI)(?= [A-ZÀ-Þ])")
 
 
 def _compile_name_rules(lex: Lexicon) -> _NameRules:
@@ -219,10 +229,21 @@ def _compile_name_rules(lex: Lexicon) -> _NameRules:
         stop_lower=frozenset(stop_lower),
         aux_words=frozenset(w for a in company.get("aux", ()) for w in a.lower().split()),
         suffixes=frozenset(x for x in company.get("suffixes", ()) if x),
+        investor_suffixes=all_investor_suffixes(),
         definite=frozenset(d.lower() for d in company.get("determiners", ())),
         link=_link_re(company.get("links", ())),
         capitalised_nouns=bool(lex.extra.get("capitalised_nouns")),
+        adjectives_after_nouns=bool(lex.extra.get("adjectives_after_nouns")),
     )
+
+
+@cache
+def all_investor_suffixes() -> frozenset[str]:
+    """Last words of investors' names ("Capital", "Ventures"), from every language file."""
+    out: set[str] = set()
+    for code in available_languages():
+        out.update(lexicon(code).company.get("investor_suffixes", ()))
+    return frozenset(out)
 
 
 @cache
@@ -238,7 +259,10 @@ def _clean_name(tokens: list[str], rules: _NameRules) -> str | None:
     """Strip determiners and demonyms, trailing punctuation; None when nothing is left."""
     tokens = [t.rstrip(".,;:'’").removesuffix("'s") for t in tokens]
     tokens = [t for t in tokens if t]
-    while tokens and (_NUMERIC.fullmatch(tokens[-1]) or tokens[-1] in rules.suffixes):
+    while tokens and (
+        _NUMERIC.fullmatch(tokens[-1])
+        or (tokens[-1] in rules.suffixes and tokens[-1] not in rules.investor_suffixes)
+    ):
         tokens.pop()
     while tokens and (tokens[0] in rules.strip or tokens[0].lower() in rules.stop_lower):
         tokens.pop(0)
@@ -375,6 +399,7 @@ def find_entities(
     known_ends = {e for _, e in taken}
     known_starts = {b for b, _ in taken}
     candidates: list[tuple[str, int, int]] = []
+    investors: set[tuple[str, int]] = set()  # candidates read as investors' names
     money_starts = [s for s, _ in money_spans]
     funding_starts = [h.start for h in hits if h.category == "funding"]
     job_starts = [h.start for h in hits if h.category == "job"]
@@ -386,17 +411,37 @@ def find_entities(
             nxt = hit.end + 1 if hit.end < len(norm) and norm[hit.end] == " " else hit.end
             if nxt in known_starts:
                 continue  # "ChatGPT maker OpenAI": the name is known already
+            cue = norm[hit.start : hit.end]
+            if cue in rules.suffixes and cue[0].isupper() and " " not in cue:
+                # "Grupo Altamira Media": a capitalised group word opens the name itself.
+                res = _read_forward(norm, hit.start, rules)
+                if res is not None and res[1] == hit.start and " " in res[0]:
+                    candidates.append(res)
+                    continue
             res = _read_forward(norm, hit.end, rules)
             if res is None:
                 # "la compañía de teleoperaciones Konecta": a preposition and one word.
-                m = rules.link.match(lower, hit.end)
+                m = rules.link.match(norm, hit.end)
                 if m:
+                    res = _read_forward(norm, m.end(), rules)
+            if res is None and rules.adjectives_after_nouns:
+                # "la start-up lyonnaise Vectora AI": one lower-case adjective between.
+                m = _ADJECTIVE.match(norm, hit.end)
+                if m and m.group(1).lower() not in rules.stop_lower:
                     res = _read_forward(norm, m.end(), rules)
             if res is not None:
                 candidates.append(res)
         elif cat == "co_suffix":
             # A legal suffix, spelled exactly ("Acme GmbH", "Foo, Inc."), after a name.
-            if norm[hit.start : hit.end] in rules.suffixes and hit.start > 1:
+            suffix = norm[hit.start : hit.end]
+            if suffix in rules.suffixes and hit.start > 1:
+                if suffix in rules.investor_suffixes and norm[hit.start - 1] == " ":
+                    # "Sprints Capital", "Durable Capital Partners": the suffix is a name part.
+                    res = _read_backward(norm, hit.end, rules)
+                    if res is not None and " " in res[0]:
+                        candidates.append(res)
+                        investors.add((res[0], res[1]))
+                    continue
                 pos = hit.start - 1
                 if norm[pos] == " " and norm[pos - 1] == ",":
                     pos -= 1
@@ -408,7 +453,13 @@ def find_entities(
             res = _read_backward(norm, hit.start, rules)
             if res is not None:
                 candidates.append(res)
+        elif cat in _TARGET_CATEGORIES:
+            res = _target_after(norm, lower, hit, lex, rules)
+            if res is not None:
+                candidates.append(res)
         elif cat in SUBJECT_CATEGORIES:
+            if rules.capitalised_nouns and norm[hit.start].isupper() and hit.start > 0:
+                continue  # a German noun ("Betriebsbedingte Kündigungen") has no subject
             if cat in ("raise", "raise_weak"):
                 # Only with an amount or a funding word after the verb in the sentence.
                 stop = _sentence_end(norm, hit.end)
@@ -431,6 +482,10 @@ def find_entities(
                 res = None
             if res is not None:
                 candidates.append(res)
+    candidates += _ai_named(norm, lower, hits, lex, rules)
+    # Investors' names first, longest first ("Durable Capital Partners" over "Durable
+    # Capital"); the other candidates keep their order (the sort is stable).
+    candidates.sort(key=lambda c: (0, c[1] - c[2]) if (c[0], c[1]) in investors else (1, 0))
 
     # Short forms of multi-word names met in this text ("Stability" after "Stability AI").
     short: dict[str, OrgMention] = {}
@@ -459,7 +514,8 @@ def find_entities(
             entry = gaz.orgs[gaz.first_tokens[name]]
             short[name] = OrgMention(entry.name, name, start, end, True, entry.wikidata, entry.kind)
             continue
-        orgs.append(OrgMention(name, name, start, end, False, None, "company"))
+        kind = "investor" if (name, start) in investors else "company"
+        orgs.append(OrgMention(name, name, start, end, False, None, kind))
         taken.append((start, end))
         short.setdefault(name, orgs[-1])
     for form, o in short.items():
@@ -531,7 +587,142 @@ def _ambiguous_ok(
 _NEXT_WORD = re.compile(r" ([^\W\d_][\w.-]*)")
 
 
-_PATTERN_CATEGORIES = frozenset({"co_before", "co_after", "co_suffix"}) | SUBJECT_CATEGORIES
+#: Investment cues after which an unknown name introduced by a target preposition is
+#: the company invested in ("investiert 45 Mio. Euro in Synaptix, das ...").
+_TARGET_CATEGORIES = frozenset({"invest", "invest_noun", "back"})
+_PATTERN_CATEGORIES = (
+    frozenset({"co_before", "co_after", "co_suffix"}) | SUBJECT_CATEGORIES | _TARGET_CATEGORIES
+)
+_ADJECTIVE = re.compile(r" ([a-zà-ÿ]{3,})(?= [A-ZÀ-Þ])")
+#: A capitalised word and "AI": the usual shape of an AI company's name ("Kontext AI").
+_AI_NAMED = re.compile(r"(?<![\w.&-])([A-ZÀ-Þ][a-zà-ÿ]+[\w-]*) AI(?![\w.-])")
+#: German noun endings: a capitalised word ending so is a noun, not a company name.
+_NOUN_ENDINGS = ("ung", "heit", "keit", "schaft", "tät", "tion", "ionen", "nisse", "en", "ern")
+
+
+def _title_case(norm: str, start: int, end: int) -> bool:
+    """A headline in Title Case ("Microsoft To Invest In Japan"): capitals say nothing."""
+    words = [w for w in norm[start:end].split() if len(w) > 3 and w[0].isalpha()]
+    if len(words) < 3:
+        return False
+    return sum(w[0].isupper() for w in words) >= 0.7 * len(words)
+
+
+def _sentence_bounds(norm: str, pos: int) -> tuple[int, int]:
+    dot = norm.rfind(". ", 0, pos)
+    lo = max(dot + 2 if dot >= 0 else 0, norm.rfind("\n", 0, pos) + 1)
+    return lo, _sentence_end(norm, pos)
+
+
+def _ai_named(
+    norm: str, lower: str, hits: list[CueHit], lex: Lexicon, rules: _NameRules
+) -> list[tuple[str, int, int]]:
+    """Unknown names shaped like "Kontext AI", "Redacta AI" in a sentence about a deal or
+    a company; not "Generative AI", "its Gemini AI" (a product) nor a known name."""
+    if " AI" not in norm:
+        return []
+    gaz = gazetteer()
+    out: list[tuple[str, int, int]] = []
+    for m in _AI_NAMED.finditer(norm):
+        word = m.group(1)
+        if (
+            word in rules.nonnames
+            or word in rules.strip
+            or word.lower() in rules.stop_lower
+            or word in gaz.aliases
+            or word in gaz.first_tokens
+            or _is_cue_word(word, lex)
+        ):
+            continue
+        prev = lower[max(0, m.start() - 12) : m.start()].split()
+        if prev and (prev[-1] in rules.definite or prev[-1] in _pronouns(lex)):
+            continue
+        lo, hi = _sentence_bounds(norm, m.start())
+        if (m.start() == lo and rules.capitalised_nouns) or _title_case(norm, lo, hi):
+            continue
+        if not any(lo <= h.start < hi and h.category in _COMPANY_CONTEXT for h in hits):
+            continue
+        out.append((m.group(0), m.start(), m.end()))
+    return out
+
+
+#: Cue categories that make a sentence about a deal, job cuts or a named company.
+_COMPANY_CONTEXT = frozenset(
+    {
+        "invest",
+        "invest_noun",
+        "raise",
+        "raise_weak",
+        "funding",
+        "back",
+        "back_weak",
+        "investor_after",
+        "layoff",
+        "cut",
+        "co_before",
+        "co_after",
+        "valuation",
+    }
+)
+
+
+def _pronouns(lex: Lexicon) -> frozenset[str]:
+    return _lang_words(lex.language, "pronouns")
+
+
+@cache
+def _lang_words(lang: str, key: str) -> frozenset[str]:
+    """Lower-cased single words of the lexicon's company/<key> list ("its", "sein")."""
+    return frozenset(p.lower() for p in lexicon(lang).company.get(key, ()) if " " not in p)
+
+
+def _is_cue_word(name: str, lex: Lexicon) -> bool:
+    """True when a word of `name` is a cue word of the lexicon ("New Financing")."""
+    words = own_cue_words(lex.language) or _all_cue_words()
+    return any(t.lower() in words for t in name.split()) or name.lower() in _phrases(lex.language)
+
+
+@cache
+def _phrases(lang: str) -> frozenset[str]:
+    """Every cue phrase of `lang`, lower-cased ("inteligencia artificial")."""
+    return frozenset(p.strip("*").lower() for ps in lexicon(lang).cues.values() for p in ps)
+
+
+@cache
+def _all_cue_words() -> frozenset[str]:
+    return frozenset().union(*(own_cue_words(c) for c in available_languages()))
+
+
+def _target_after(
+    norm: str, lower: str, hit: CueHit, lex: Lexicon, rules: _NameRules
+) -> tuple[str, int, int] | None:
+    """An unknown name right after a target preposition shortly after an investment cue.
+
+    "invests $45m in Synaptix", "tomará una participación en Peritia, cuya ...". In
+    German, where every noun is capitalised, the name must end its clause and not end
+    like a noun.
+    """
+    stop = min(_sentence_end(norm, hit.end), hit.end + 60)
+    m = words_regex(lex.language, "target_prep").search(lower, hit.end, stop)
+    if m is None:
+        return None
+    res = _read_forward(norm, m.end(), rules)
+    if res is None:
+        return None
+    name, start, end = res
+    if start - m.end() > 1 or name in rules.nonnames or _is_cue_word(name, lex):
+        return None
+    nxt = _NEXT_WORD.match(lower, end)
+    if nxt and nxt.group(1) in _company_nouns(lex):
+        return None  # "in ChatGPT maker OpenAI": an attribute of the next name
+    lo, hi = _sentence_bounds(norm, hit.start)
+    if _title_case(norm, lo, hi):
+        return None
+    if rules.capitalised_nouns:
+        after = norm[end : end + 1]
+        if after not in ("", ",", ";", ".", "(") or name.lower().endswith(_NOUN_ENDINGS):
+            return None
+    return res
 
 
 def _word_positions(text: str, word: str) -> list[int]:
@@ -567,3 +758,15 @@ _SENT_END = re.compile(r"[.!?\n](?:\s|$)")
 def _sentence_end(text: str, pos: int) -> int:
     m = _SENT_END.search(text, pos)
     return m.start() if m else len(text)
+
+
+def _company_nouns(lex: Lexicon) -> frozenset[str]:
+    """Single-word company nouns of the lexicon ("maker", "startup", "owner")."""
+    return _company_nouns_of(lex.language)
+
+
+@cache
+def _company_nouns_of(lang: str) -> frozenset[str]:
+    lex = lexicon(lang)
+    words = [*lex.company.get("before", ()), *lex.cues.get("anaphor", ())]
+    return frozenset(w.strip("*").lower() for w in words if " " not in w.strip())
