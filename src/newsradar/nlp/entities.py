@@ -637,6 +637,11 @@ def _ai_named(
         prev = lower[max(0, m.start() - 12) : m.start()].split()
         if prev and (prev[-1] in rules.definite or prev[-1] in _pronouns(lex)):
             continue
+        if prev and norm[m.start() - len(prev[-1]) - 1 : m.start()].strip()[:1].isupper():
+            continue  # "Abu Dhabi AI": the end of a longer capitalised phrase
+        nxt = _NEXT_WORD.match(lower, m.end())
+        if nxt and nxt.group(1) in _company_nouns(lex):
+            continue  # "Dhabi AI group G42": an attribute of the next name
         lo, hi = _sentence_bounds(norm, m.start())
         if (m.start() == lo and rules.capitalised_nouns) or _title_case(norm, lo, hi):
             continue
@@ -702,7 +707,8 @@ def _target_after(
     German, where every noun is capitalised, the name must end its clause and not end
     like a noun.
     """
-    stop = min(_sentence_end(norm, hit.end), hit.end + 60)
+    nl = norm.find("\n", hit.end)
+    stop = min(hit.end + 60, len(norm) if nl < 0 else nl)  # abbreviations ("Mio.") are no end
     m = words_regex(lex.language, "target_prep").search(lower, hit.end, stop)
     if m is None:
         return None

@@ -517,8 +517,16 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
                     target = _other_org(ctx, s, investor.name if investor else None)
         if investor is None and not before and not explicit and ctx.main_org is not None:
             # "The retailer takes a minority stake in ...": the article's company invests.
-            head = ctx.lower[s.span.start : cue.start].lstrip(" \"'«“")
-            if anaphor.match(head) and (target is None or ctx.main_org.name != target.name):
+            head = ctx.lower[clause.start : cue.start].lstrip(" \"'«“")
+            # "The retailer takes ...", "Für 15 Millionen Euro übernimmt das Unternehmen ..."
+            # German verb-second: "beteiligt sich der Konzern mit 20 Millionen an ..."
+            tail = ctx.lower[cue.end : min(clause.end, cue.end + 25)]
+            subject_after = anaphor.match(tail.lstrip()) or anaphor.match(
+                tail.lstrip().partition(" ")[2]
+            )
+            if (anaphor.search(head) or subject_after) and (
+                target is None or ctx.main_org.name != target.name
+            ):
                 investor = ctx.main_org
         if explicit:
             if investor is not None and target is None:
@@ -577,6 +585,14 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
         target = best[0] if best else None
         if target is None and s.orgs and s.orgs[0].name not in named:
             target = s.orgs[0]  # the sentence's subject: "X laid off staff after Meta took a stake"
+        if (
+            target is None
+            and explicit
+            and cat in RAISE_SUBJECT
+            and ctx.main_org is not None
+            and ctx.main_org.name not in named
+        ):
+            target = ctx.main_org  # "... après une levée menée par Eurazeo": the article's company
     if target is None and investor is None:
         return None
     amount = _pick_amount(ctx, s, cue)
@@ -629,6 +645,17 @@ def extract_deals(ctx: Context) -> list[DealFound]:
             continue  # no organisation and no amount: nothing to extract here
         cues = [h for h in ctx.sentence_hits[idx] if h.category in DEAL_CATEGORIES]
         has_inv_after = "investor_after" in cats
+        # A deal word inside an investor phrase ("con la participación de Accel") or a
+        # fund's description ("le fonds d'investissement de la famille") is no deal.
+        spans = [(h.start, h.end) for h in (*cats.get("investor_after", ()), *cats.get("fund", ()))]
+        if spans:
+            cues = [
+                h
+                for h in cues
+                if not any(
+                    a <= h.start and h.end <= b and (a, b) != (h.start, h.end) for a, b in spans
+                )
+            ]
         amount_cues = cats.get("amount", [])
         s = ctx.view(idx)
         n_before = len(found)
@@ -651,7 +678,9 @@ def extract_deals(ctx: Context) -> list[DealFound]:
                 # ("media had previously said it would amount to $10 billion").
                 past = _background(ctx, s, clause) if cues else _year_marks_past(ctx, clause)
                 amounts.append((amount, past, _stage(ctx, s, clause)))
-        if not cues and has_inv_after:
+        first_inv = cats["investor_after"][0].start if has_inv_after else -1
+        if has_inv_after and not any(h.start < first_inv for h in cues):
+            # "Le tour est co-mené par A et B, le fonds ...": investors of the article's deal.
             inv = _investors_after(ctx, s, span.start)
             if inv:
                 clause = _clause_of(s.clauses, inv[0].start)
@@ -784,6 +813,14 @@ def _employer(ctx: Context, s: _Sentence, start: int) -> OrgMention | None:
     in_clause = [o for o in s.employers if clause.start <= o.start and o.end <= start]
     if in_clause:
         return in_clause[0]
+    head = ctx.lower[s.span.start : start].lstrip(" \"'«“„")
+    opening = _anaphor_re(ctx.lang).match(head)
+    if opening is not None and ctx.main_org is not None:
+        lead = start - len(head)
+        if not any(lead <= o.start < lead + opening.end() + 3 for o in s.orgs):
+            # "The networking group, which ... Cohere, said 5,600 jobs would go": the
+            # sentence's subject is the article's company, not a name in between.
+            return ctx.main_org
     semi = ctx.norm.rfind(";", s.span.start, start)
     lo = semi + 1 if semi >= 0 else s.span.start
     before = [o for o in s.employers if lo <= o.start and o.end <= start]
