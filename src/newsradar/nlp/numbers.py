@@ -182,6 +182,7 @@ class _Grammar:
     year_marker_re: re.Pattern[str]
     percent_re: re.Pattern[str]
     workforce_re: re.Pattern[str]
+    workforce_before_re: re.Pattern[str]  # "réduit ses effectifs de" before "10 %"
     shares: dict[str, float]  # "a third" -> 33.3
     share_re: re.Pattern[str] | None
 
@@ -250,7 +251,7 @@ LANGUAGE_KEYS = frozenset(
         "worker_nouns", "compound_nouns", "workforce_nouns", "workforce_shares",
         "count_cues", "count_qualifiers", "count_followers", "count_verbs_after",
         "percent_words", "partitives", "ratio_words", "range_words", "gap_stopwords",
-        "year_markers",
+        "year_markers", "percent_links",
     }
 )  # fmt: skip
 
@@ -430,6 +431,11 @@ def _grammar(lang: str) -> _Grammar:
         rf"(?:[{_SPACES}'’]+{_phrase_regex(partitives)}(?:{gap_sep}{gap_word}){{0,3}}?)?"
         rf"{gap_sep}(?P<noun>{wf_alt})"
     )
+    # "reduce its workforce by 10%", "réduit ses effectifs de 10 %", "plantilla en un 10 %".
+    links = _str_list(data, "percent_links", path)
+    workforce_before_re = re.compile(
+        rf"(?<!{_LETTER})(?:{wf_alt}){_SP}+{_phrase_regex(links)}{_SP}*$" if links else r"(?!x)x"
+    )
     shares = _num_map(data, "workforce_shares", path)
     share_re = None
     if shares:
@@ -459,6 +465,7 @@ def _grammar(lang: str) -> _Grammar:
         year_marker_re=year_marker_re,
         percent_re=percent_re,
         workforce_re=workforce_re,
+        workforce_before_re=workforce_before_re,
         shares=shares,
         share_re=share_re,
     )
@@ -927,6 +934,12 @@ def _headcounts_in(text: str, lang: str) -> list[HeadcountMatch]:
                 end = wf.end()
                 found.append(HeadcountMatch(None, tok.value, text[tok.start : end], tok.start, end))
                 taken_until = end
+            else:
+                before = g.workforce_before_re.search(low, max(0, tok.start - 40), tok.start)
+                if before is not None:
+                    start, end = before.start(), tok.pct_end
+                    found.append(HeadcountMatch(None, tok.value, text[start:end], start, end))
+                    taken_until = end
             continue
         if not _may_count(tok):
             continue
