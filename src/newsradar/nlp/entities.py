@@ -328,6 +328,8 @@ def _read_backward(norm: str, pos: int, rules: _NameRules) -> tuple[str, int, in
         tok = m.group(0)
         if _NUMERIC.fullmatch(tok):
             break
+        if "-" in tok and tok.rsplit("-", 1)[1][:1].islower():
+            break  # "SoftBank-backed", "Paris-based": an attribute, not part of the name
         if tok.lower().rstrip(".,") in rules.stop_lower or tok in rules.strip:
             break
         tokens.insert(0, tok)
@@ -709,14 +711,24 @@ def _target_after(
     """
     nl = norm.find("\n", hit.end)
     stop = min(hit.end + 60, len(norm) if nl < 0 else nl)  # abbreviations ("Mio.") are no end
-    m = words_regex(lex.language, "target_prep").search(lower, hit.end, stop)
-    if m is None:
-        return None
-    res = _read_forward(norm, m.end(), rules)
+    preps = words_regex(lex.language, "target_prep")
+    last = hit.phrase.strip("*").lower().rsplit(" ", 1)[-1]
+    if preps.fullmatch(last) or last in _lang_words(lex.language, "links"):
+        pos = hit.end  # "entre au capital de Cortexia", "participación en Peritia"
+    else:
+        m = preps.search(lower, hit.end, stop)
+        if m is None:
+            return None
+        pos = m.end()
+    prep_end = pos
+    pos, noun = _skip_company_noun(norm, lower, pos, lex, rules)
+    if rules.capitalised_nouns and pos > prep_end + 1 and not noun:
+        return None  # "in ein Programm": after a bare article, a German noun
+    res = _read_forward(norm, pos, rules)
     if res is None:
         return None
     name, start, end = res
-    if start - m.end() > 1 or name in rules.nonnames or _is_cue_word(name, lex):
+    if start - pos > 1 or name in rules.nonnames or _is_cue_word(name, lex):
         return None
     nxt = _NEXT_WORD.match(lower, end)
     if nxt and nxt.group(1) in _company_nouns(lex):
@@ -729,6 +741,51 @@ def _target_after(
         if after not in ("", ",", ";", ".", "(") or name.lower().endswith(_NOUN_ENDINGS):
             return None
     return res
+
+
+_WORD = re.compile(r" *([^\s,;:()]+)")
+
+
+def _skip_company_noun(
+    norm: str, lower: str, pos: int, lex: Lexicon, rules: _NameRules
+) -> tuple[int, bool]:
+    """Move `pos` over a determiner and a company noun phrase before a name: "la
+    start-up d'IA bordelaise Synthelia", "the French startup X", "das KI-Start-up X".
+
+    Without a company noun only determiners are skipped, so "in new factories" stays.
+    Returns the new position and whether a company noun was passed.
+    """
+    nouns = _company_nouns(lex)
+    dets = rules.definite | _lang_words(lex.language, "indefinite")
+    links = _lang_words(lex.language, "links")
+    cur, best, seen_noun = pos, pos, False
+    for _ in range(6):
+        m = _WORD.match(norm, cur)
+        if m is None:
+            break
+        word, low = m.group(1), lower[m.start(1) : m.end(1)]
+        core = low.split("'", 1)[1] if "'" in low[:3] and len(low) > 2 else low
+        if core in nouns or any(low.endswith("-" + n) for n in nouns if len(n) > 3):
+            seen_noun = True
+        elif (
+            low in dets
+            or (core in dets and core != low)
+            or (
+                seen_noun
+                and (low in links or word in ("IA", "KI", "AI") or core in ("ia", "ki", "ai"))
+            )
+        ):
+            pass
+        elif seen_noun and rules.adjectives_after_nouns and word.isalpha() and word.islower():
+            pass  # "la start-up lyonnaise X"
+        elif seen_noun and word.endswith("-based"):
+            pass
+        else:
+            break
+        cur = m.end(1)
+        if seen_noun or low in dets:
+            best = cur
+    return best, seen_noun
 
 
 def _word_positions(text: str, word: str) -> list[int]:

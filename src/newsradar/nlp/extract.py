@@ -499,11 +499,24 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
                 investor = _subject_before(ctx, s, near.start)
             else:
                 investor = _subject_before(ctx, s, cue.start)
+                lead_in = ctx.lower[max(clause.start, near.start - 30) : near.start]
+                if (
+                    investor is near
+                    and len(before) > 1
+                    and words_regex(ctx.lang, "target_prep").search(lead_in) is not None
+                    and _prep_close(words_regex(ctx.lang, "target_prep"), lead_in + " ")
+                    and _is_ai_org(near)
+                ):
+                    # "Amazon doubles down on Anthropic with another $4bn investment"
+                    target, investor = near, before[0]
         if target is None:
             prep = words_regex(ctx.lang, "target_prep")
             tail = ctx.lower[cue.end : min(clause.end + 60, s.span.end)]
             after = [o for o in s.orgs if o.start >= cue.end]
-            for o in after:
+            for k, o in enumerate(after):
+                nxt = after[k + 1] if k + 1 < len(after) else None
+                if nxt is not None and _attribute_of(ctx, o, nxt):
+                    continue  # "in Character.AI rival Anthropic": the second name
                 between = ctx.lower[cue.end : o.start]
                 if cat in ("back", "back_weak") and len(between.split()) <= 3:
                     target = o
@@ -604,11 +617,25 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
         co_investors=co,
         amount=amount,
         stage=_stage(ctx, s, clause),
-        background=_background(ctx, s, clause),
+        background=_background(ctx, s, clause, attributes=cat in INVEST_SUBJECT),
         evidence=(cue.start, cue.end),
         ai=ai,
         explicit_investor=bool(explicit),
     )
+
+
+def _attribute_of(ctx: Context, first: OrgMention, second: OrgMention) -> bool:
+    """True when `first` only qualifies `second` through a company noun between them
+    ("Character.AI rival Anthropic", "ChatGPT maker OpenAI")."""
+    gap = ctx.lower[first.end : second.start].strip()
+    return bool(gap) and " " not in gap and gap in _company_nouns(ctx.lang)
+
+
+@cache
+def _company_nouns(lang: str) -> frozenset[str]:
+    lex = lexicon(lang)
+    words = [*lex.company.get("before", ()), *lex.cues.get("anaphor", ())]
+    return frozenset(w.strip("*").lower() for w in words if " " not in w.strip())
 
 
 def _stage(ctx: Context, s: _Sentence, clause: Span) -> str | None:
@@ -625,8 +652,17 @@ def _stage(ctx: Context, s: _Sentence, clause: Span) -> str | None:
     return None
 
 
-def _background(ctx: Context, s: _Sentence, clause: Span) -> bool:
-    if s.clause_cats(clause).get("past"):
+def _background(ctx: Context, s: _Sentence, clause: Span, attributes: bool = True) -> bool:
+    """A past cue in the clause, or a year well before publication.
+
+    Without `attributes`, past cues glued to a name ("Nvidia-backed") do not count: in
+    "Nvidia-backed Perplexity raises $500m" or "SoftBank-backed Mapbox cuts 20%" they
+    describe the company, not the news.
+    """
+    past = s.clause_cats(clause).get("past")
+    if past and not attributes:
+        past = [h for h in past if not h.phrase.startswith("*-")]
+    if past:
         return True
     return _year_marks_past(ctx, clause)
 
@@ -876,7 +912,7 @@ def extract_layoffs(ctx: Context) -> list[LayoffFound]:
                 near = min(counts, key=lambda c: (abs(c.start - start) > 80, c.start))
                 headcount = int(near.value) if near.value is not None else None
             percent = pcts[0].percent if pcts else None
-            background = bool(clause_cats.get("past")) or _year_marks_past(ctx, clause)
+            background = _background(ctx, s, clause, attributes=False)
             found.append(LayoffFound(company_name, headcount, percent, background, (start, end)))
     return _merge_layoffs(found)
 
