@@ -455,6 +455,12 @@ def find_entities(
             res = _read_backward(norm, hit.start, rules)
             if res is not None:
                 candidates.append(res)
+        elif cat == "investor_after":
+            # "led by Kestrel Partners and Bluefin", "mené par Arvane": unknown investors.
+            if " " in hit.phrase.strip():
+                for res in _investors_named(norm, lower, hit.end, lex, rules):
+                    candidates.append(res)
+                    investors.add((res[0], res[1]))
         elif cat in _TARGET_CATEGORIES:
             res = _target_after(norm, lower, hit, lex, rules)
             if res is not None:
@@ -593,7 +599,9 @@ _NEXT_WORD = re.compile(r" ([^\W\d_][\w.-]*)")
 #: the company invested in ("investiert 45 Mio. Euro in Synaptix, das ...").
 _TARGET_CATEGORIES = frozenset({"invest", "invest_noun", "back"})
 _PATTERN_CATEGORIES = (
-    frozenset({"co_before", "co_after", "co_suffix"}) | SUBJECT_CATEGORIES | _TARGET_CATEGORIES
+    frozenset({"co_before", "co_after", "co_suffix", "investor_after"})
+    | SUBJECT_CATEGORIES
+    | _TARGET_CATEGORIES
 )
 _ADJECTIVE = re.compile(r" ([a-zà-ÿ]{3,})(?= [A-ZÀ-Þ])")
 #: A capitalised word and "AI": the usual shape of an AI company's name ("Kontext AI").
@@ -602,12 +610,24 @@ _AI_NAMED = re.compile(r"(?<![\w.&-])([A-ZÀ-Þ][a-zà-ÿ]+[\w-]*) AI(?![\w.-])"
 _NOUN_ENDINGS = ("ung", "heit", "keit", "schaft", "tät", "tion", "ionen", "nisse", "en", "ern")
 
 
-def _title_case(norm: str, start: int, end: int) -> bool:
-    """A headline in Title Case ("Microsoft To Invest In Japan"): capitals say nothing."""
-    words = [w for w in norm[start:end].split() if len(w) > 3 and w[0].isalpha()]
-    if len(words) < 3:
+def _title_case(norm: str, start: int, end: int, lang: str = "en") -> bool:
+    """A headline in Title Case ("Microsoft To Invest In Japan"): capitals say nothing.
+
+    Judged on the common words of the language (function words and cue words), which
+    are capitalised only in such headlines; names do not count either way.
+    """
+    common = _common_words(lang)
+    words = [w for w in norm[start:end].split()[1:] if w.lower().strip(".,;:!?") in common]
+    if len(words) < 2:
         return False
-    return sum(w[0].isupper() for w in words) >= 0.7 * len(words)
+    return sum(w[0].isupper() for w in words) >= 0.6 * len(words)
+
+
+@cache
+def _common_words(lang: str) -> frozenset[str]:
+    lex = lexicon(lang)
+    words = {w for w in lex.stopwords if len(w) > 1} | own_cue_words(lang)
+    return frozenset(words)
 
 
 def _sentence_bounds(norm: str, pos: int) -> tuple[int, int]:
@@ -645,7 +665,7 @@ def _ai_named(
         if nxt and nxt.group(1) in _company_nouns(lex):
             continue  # "Dhabi AI group G42": an attribute of the next name
         lo, hi = _sentence_bounds(norm, m.start())
-        if (m.start() == lo and rules.capitalised_nouns) or _title_case(norm, lo, hi):
+        if (m.start() == lo and rules.capitalised_nouns) or _title_case(norm, lo, hi, lex.language):
             continue
         if not any(lo <= h.start < hi and h.category in _COMPANY_CONTEXT for h in hits):
             continue
@@ -734,7 +754,7 @@ def _target_after(
     if nxt and nxt.group(1) in _company_nouns(lex):
         return None  # "in ChatGPT maker OpenAI": an attribute of the next name
     lo, hi = _sentence_bounds(norm, hit.start)
-    if _title_case(norm, lo, hi):
+    if _title_case(norm, lo, hi, lex.language):
         return None
     if rules.capitalised_nouns:
         after = norm[end : end + 1]
@@ -744,6 +764,38 @@ def _target_after(
 
 
 _WORD = re.compile(r" *([^\s,;:()]+)")
+
+
+def _investors_named(
+    norm: str, lower: str, pos: int, lex: Lexicon, rules: _NameRules
+) -> list[tuple[str, int, int]]:
+    """Capitalised names right after an investor phrase, joined by commas or "and"."""
+    out: list[tuple[str, int, int]] = []
+    joiners = _lang_words(lex.language, "joiners") | {","}
+    lo, hi = _sentence_bounds(norm, pos)
+    if _title_case(norm, lo, hi, lex.language):
+        return out
+    links = _lang_words(lex.language, "links")
+    for _ in range(4):
+        while pos < len(norm) and norm[pos] == " ":
+            pos += 1
+        if lower.startswith("d'", pos):
+            pos += 2  # "auprès d'Eurazeo"
+        res = _read_forward(norm, pos, rules)
+        if res is None or res[1] - pos > 1:
+            break
+        name = res[0]
+        if rules.capitalised_nouns and name.lower().endswith(_NOUN_ENDINGS):
+            break
+        if not name[0].isalpha() or name in rules.nonnames or _is_cue_word(name.split()[0], lex):
+            break
+        out.append(res)
+        pos = res[2]
+        m = re.match(r" *(,|[^\W\d]+)(?: +(?:de|d'|von|of))? *", lower[pos : pos + 20])
+        if m is None or (m.group(1) not in joiners and m.group(1) not in links):
+            break
+        pos += m.end()
+    return out
 
 
 def _skip_company_noun(
