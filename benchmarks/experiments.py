@@ -182,6 +182,40 @@ def _apply_parse_processes() -> None:
     module.parse_feed = _parse_in_process_pool  # type: ignore[assignment]
 
 
+def _apply_cache_cue_words() -> None:
+    """`lexicon.own_cue_words` memoised with `functools.cache`, like its neighbours.
+
+    It rebuilds a frozenset from every cue phrase of the language on each call, and
+    `entities._is_cue_word` calls it for every candidate name (since 2179e66).
+    """
+    import functools
+
+    import newsradar.nlp.entities as entities
+    import newsradar.nlp.language as language
+    import newsradar.nlp.lexicon as lexicon
+
+    cached = functools.cache(lexicon.own_cue_words)
+    for module in (lexicon, entities, language):
+        module.own_cue_words = cached  # type: ignore[attr-defined]
+
+
+def _check_cache_cue_words(texts: list[str]) -> bool:
+    """Same analysis of every dev text with and without the cache."""
+    import newsradar.nlp.entities as entities
+    import newsradar.nlp.language as language
+    import newsradar.nlp.lexicon as lexicon
+    from newsradar.nlp.analyze import analyze
+
+    originals = (lexicon.own_cue_words, entities.own_cue_words, language.own_cue_words)
+    before = [analyze(t).model_dump() for t in texts]
+    try:
+        _apply_cache_cue_words()
+        after = [analyze(t).model_dump() for t in texts]
+    finally:
+        lexicon.own_cue_words, entities.own_cue_words, language.own_cue_words = originals
+    return before == after
+
+
 EXPERIMENTS: dict[str, tuple[Callable[[], None], Callable[[list[str]], bool]]] = {
     "fast-simhash": (_apply_fast_simhash, _check_fast_simhash),
     # Metrics only: analysis results cannot change.
@@ -191,6 +225,7 @@ EXPERIMENTS: dict[str, tuple[Callable[[], None], Callable[[list[str]], bool]]] =
     "no-content-location": (_apply_no_content_location, _check_no_content_location),
     # The same function in another process: results cannot change.
     "parse-processes": (_apply_parse_processes, lambda texts: True),
+    "cache-cue-words": (_apply_cache_cue_words, _check_cache_cue_words),
 }
 
 
