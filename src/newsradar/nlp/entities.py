@@ -196,6 +196,7 @@ class _NameRules:
     link: re.Pattern[str]
     capitalised_nouns: bool
     adjectives_after_nouns: bool
+    connector: re.Pattern[str] | None  # " del Levante" continuing a name
 
 
 _RULES_CACHE: dict[str, _NameRules] = {}
@@ -234,7 +235,16 @@ def _compile_name_rules(lex: Lexicon) -> _NameRules:
         link=_link_re(company.get("links", ())),
         capitalised_nouns=bool(lex.extra.get("capitalised_nouns")),
         adjectives_after_nouns=bool(lex.extra.get("adjectives_after_nouns")),
+        connector=_connector_re(company.get("name_connectors", ())),
     )
+
+
+def _connector_re(words: tuple[str, ...]) -> re.Pattern[str] | None:
+    """ " del Levante", " des Dépôts": a connector word and one capitalised word."""
+    if not words:
+        return None
+    body = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf" (?:{body}) ([A-ZÀ-Þ][\w'-]+)(?![\w-])")
 
 
 @cache
@@ -303,7 +313,14 @@ def _read_forward(norm: str, pos: int, rules: _NameRules) -> tuple[str, int, int
         return None
     start = norm.find(name.split(" ")[0], m.start(), end)
     start = m.start() if start < 0 else start
-    return name, start, start + len(name)
+    end = start + len(name)
+    if rules.connector is not None and norm[start:end] == name:
+        # "Cerámicas del Levante", "Hilaturas del Norte": one connector inside the name.
+        cm = rules.connector.match(norm, end)
+        if cm and cm.group(1) not in rules.nonnames and cm.group(1) not in rules.strip:
+            end = cm.end()
+            name = norm[start:end]
+    return name, start, end
 
 
 def _read_backward(norm: str, pos: int, rules: _NameRules) -> tuple[str, int, int] | None:
@@ -330,6 +347,8 @@ def _read_backward(norm: str, pos: int, rules: _NameRules) -> tuple[str, int, in
             break
         if "-" in tok and tok.rsplit("-", 1)[1][:1].islower():
             break  # "SoftBank-backed", "Paris-based": an attribute, not part of the name
+        if tokens and tok.endswith(("'s", "’s")):
+            break  # "Quebec's Lavalin Group": a possessive before the name
         if tok.lower().rstrip(".,") in rules.stop_lower or tok in rules.strip:
             break
         tokens.insert(0, tok)
@@ -477,10 +496,16 @@ def find_entities(
                     continue
             if cat == "cut" and not any(0 <= s - hit.end <= 40 for s in job_starts):
                 continue  # "X supprime 150 postes", not "X cuts prices"
+            if cat in ("layoff", "cut"):
+                emp = _employer_after_prep(norm, lower, hit, lex, rules)
+                if emp is not None:
+                    candidates.append(emp)
             pos = _skip_aux_backward(lower, hit.start, rules)
             if pos in known_ends:
                 continue  # the subject is a known organisation already
             res = _read_backward(norm, pos, rules)
+            if res is None and not rules.capitalised_nouns:
+                res = _sentence_subject(norm, lower, hit, known_ends, rules)
             if (
                 res is not None
                 and rules.capitalised_nouns
@@ -610,6 +635,15 @@ _AI_NAMED = re.compile(r"(?<![\w.&-])([A-ZÀ-Þ][a-zà-ÿ]+[\w-]*) AI(?![\w.-])"
 _NOUN_ENDINGS = ("ung", "heit", "keit", "schaft", "tät", "tion", "ionen", "nisse", "en", "ern")
 
 
+def _german_noun(name: str, lex: Lexicon) -> bool:
+    """A capitalised word that reads as a noun: a noun ending ("-ung", "-en") or a
+    company noun ("Zulieferer-Betrieb", "Autohersteller")."""
+    low = name.lower()
+    return low.endswith(_NOUN_ENDINGS) or any(
+        low.endswith(n) for n in _company_nouns(lex) if len(n) > 4
+    )
+
+
 def _title_case(norm: str, start: int, end: int, lang: str = "en") -> bool:
     """A headline in Title Case ("Microsoft To Invest In Japan"): capitals say nothing.
 
@@ -706,7 +740,10 @@ def _lang_words(lang: str, key: str) -> frozenset[str]:
 def _is_cue_word(name: str, lex: Lexicon) -> bool:
     """True when a word of `name` is a cue word of the lexicon ("New Financing")."""
     words = own_cue_words(lex.language) or _all_cue_words()
-    return any(t.lower() in words for t in name.split()) or name.lower() in _phrases(lex.language)
+    nouns = _company_nouns(lex)
+    return any(t.lower() in words and t.lower() not in nouns for t in name.split()) or (
+        name.lower() in _phrases(lex.language)
+    )
 
 
 @cache
@@ -758,12 +795,65 @@ def _target_after(
         return None
     if rules.capitalised_nouns:
         after = norm[end : end + 1]
-        if after not in ("", ",", ";", ".", "(") or name.lower().endswith(_NOUN_ENDINGS):
+        if after not in ("", ",", ";", ".", "(") or _german_noun(name, lex):
             return None
     return res
 
 
 _WORD = re.compile(r" *([^\s,;:()]+)")
+
+
+def _employer_after_prep(
+    norm: str, lower: str, hit: CueHit, lex: Lexicon, rules: _NameRules
+) -> tuple[str, int, int] | None:
+    """The employer named after "at" / "chez" / "bei" near a job-cut cue: "1,000 jobs to
+    go at carmaker Norland Motors", "Stellenabbau bei Fensterbauer Heller"."""
+    preps = _employer_preps(lex.language)
+    if preps is None:
+        return None
+    lo, hi = _sentence_bounds(norm, hit.start)
+    if _title_case(norm, lo, hi, lex.language):
+        return None
+    need_noun = _lang_words(lex.language, "employer_preps_need_noun")
+    for m in preps.finditer(lower, max(lo, hit.start - 80), min(hi, hit.end + 80)):
+        pos, noun = _skip_company_noun(norm, lower, m.end(), lex, rules)
+        if m.group(0).strip() in need_noun and not noun:
+            continue
+        if rules.capitalised_nouns and pos > m.end() + 1 and not noun:
+            continue
+        res = _read_forward(norm, pos, rules)
+        if res is None or res[1] - pos > 1 or _is_cue_word(res[0], lex):
+            continue
+        if rules.capitalised_nouns and _german_noun(res[0], lex):
+            continue
+        return res
+    return None
+
+
+@cache
+def _employer_preps(lang: str) -> re.Pattern[str] | None:
+    words = sorted(_lang_words(lang, "employer_preps"), key=len, reverse=True)
+    if not words:
+        return None
+    return re.compile(rf"(?<!\w)(?:{'|'.join(re.escape(w) for w in words)})(?= )")
+
+
+def _sentence_subject(
+    norm: str, lower: str, hit: CueHit, known_ends: set[int], rules: _NameRules
+) -> tuple[str, int, int] | None:
+    """A name opening the sentence, one verb before the cue: "Marlow Insurance offers
+    voluntary redundancy to 700 staff" (not in German, where nouns are capitalised)."""
+    lo, _ = _sentence_bounds(norm, hit.start)
+    res = _read_forward(norm, lo, rules)
+    if res is None or res[2] in known_ends:
+        return None
+    name, start, end = res
+    gap = lower[end : hit.start].split()
+    if not 1 <= len(gap) <= 3 or not gap[0].isalpha() or gap[0] in rules.stop_lower:
+        return None
+    if norm[start:end] != name or start - lo > 4:
+        return None
+    return res
 
 
 def _investors_named(
@@ -785,7 +875,7 @@ def _investors_named(
         if res is None or res[1] - pos > 1:
             break
         name = res[0]
-        if rules.capitalised_nouns and name.lower().endswith(_NOUN_ENDINGS):
+        if rules.capitalised_nouns and _german_noun(name, lex):
             break
         if not name[0].isalpha() or name in rules.nonnames or _is_cue_word(name.split()[0], lex):
             break
