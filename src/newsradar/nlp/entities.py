@@ -849,11 +849,40 @@ def _sentence_subject(
         return None
     name, start, end = res
     gap = lower[end : hit.start].split()
-    if not 1 <= len(gap) <= 3 or not gap[0].isalpha() or gap[0] in rules.stop_lower:
+    if norm[end : end + 2] == ", " and len(gap) <= 14:
+        pass  # "Kestria, qui développe des modèles de langage, lève 40 millions"
+    elif not 1 <= len(gap) <= 3 or not gap[0].isalpha() or gap[0] in rules.stop_lower:
         return None
-    if norm[start:end] != name or start - lo > 4:
+    if norm[start:end] != name or start - lo > 4 or name.split()[0] in _TITLES:
         return None
     return res
+
+
+#: Titles before a person's name ("Madame Pénicaud, ..."): such a subject is no company.
+_TITLES = frozenset(
+    {
+        "Mr",
+        "Mr.",
+        "Mrs",
+        "Ms",
+        "Dr",
+        "Madame",
+        "Monsieur",
+        "Mme",
+        "M.",
+        "Herr",
+        "Frau",
+        "Señor",
+        "Señora",
+        "Don",
+        "Doña",
+        "Sir",
+        "Lord",
+        "President",
+        "Président",
+        "Minister",
+    }
+)
 
 
 def _investors_named(

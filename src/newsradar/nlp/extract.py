@@ -757,7 +757,10 @@ def _mark_ai(ctx: Context, deals: list[DealFound]) -> None:
             names_target = any(
                 o.name == d.target and span.start <= o.start < span.end for o in ctx.orgs
             )
-            if names_target or "anaphor" in ctx.sentence_cats[i]:
+            others = any(o.name != d.target and span.start <= o.start < span.end for o in ctx.orgs)
+            about_main = ctx.main_org is not None and d.target == ctx.main_org.name and not others
+            if names_target or "anaphor" in ctx.sentence_cats[i] or about_main:
+                # "Vocalis lève 15 M€. Sa technologie s'appuie sur des modèles d'IA."
                 d.ai = True
                 break
 
