@@ -951,12 +951,34 @@ def _skip_company_noun(
             pass  # "la start-up lyonnaise X"
         elif seen_noun and word.endswith("-based"):
             pass
+        elif not seen_noun and _noun_ahead(norm, lower, m.end(1), nouns):
+            pass  # "das Münchner KI-Start-up X", "the Korean AI chip startup X"
         else:
             break
         cur = m.end(1)
         if seen_noun or low in dets:
             best = cur
     return best, seen_noun
+
+
+def _is_noun(low: str, nouns: frozenset[str]) -> bool:
+    core = low.split("'", 1)[1] if "'" in low[:3] and len(low) > 2 else low
+    return core in nouns or any(low.endswith("-" + n) for n in nouns if len(n) > 3)
+
+
+def _noun_ahead(norm: str, lower: str, pos: int, nouns: frozenset[str]) -> bool:
+    """A company noun within the next three words, with no punctuation in between."""
+    cur = pos
+    for _ in range(3):
+        if norm[cur : cur + 1] != " ":
+            return False
+        m = _WORD.match(norm, cur)
+        if m is None or m.start(1) != cur + 1:
+            return False
+        if _is_noun(lower[m.start(1) : m.end(1)], nouns):
+            return True
+        cur = m.end(1)
+    return False
 
 
 def _word_positions(text: str, word: str) -> list[int]:

@@ -583,7 +583,15 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
             and not any(k in s.cats for k in _FUNDING_CONTEXT)
         ):
             return None  # "Apple gets a $1bn tax bill" is no funding
-        if s.clause_cats(clause).get("fund") and cat in ("raise", "raise_weak"):
+        fund = [
+            h
+            for h in s.clause_cats(clause).get("fund", ())
+            if not (  # "led by Founders Fund": a name part of another organisation
+                ctx.norm[h.start].isupper()
+                and any(o.start <= h.start < o.end and o is not target for o in s.orgs)
+            )
+        ]
+        if fund and cat in ("raise", "raise_weak"):
             return None
     if target is not None and investor is not None and target.name == investor.name:
         investor = None
