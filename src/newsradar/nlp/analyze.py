@@ -180,6 +180,12 @@ def _analyze(text: str, hint: str | None, published: str | None) -> Analysis:
             money=money_matches,
             counts=count_matches,
             sentences=sentences,
+            # Sums without a currency ("invierte 12 millones"), only when no amount has one.
+            bare_money=(
+                list(numbers.find_bare_amounts(text, lang))
+                if numbers is not None and not money_matches
+                else []
+            ),
             published_year=pub_year,
             published_month=pub_month,
             main_org=_main_org(orgs, text),

@@ -135,6 +135,7 @@ class Context:
     sentences: list[Span]
     published_year: int | None
     published_month: int = 0
+    bare_money: Sequence[AmountLike] = ()  # sums without a currency, in the local one
     ai_sentences: set[int] = field(default_factory=set)
     main_org: OrgMention | None = None
     sentence_hits: list[list[CueHit]] = field(default_factory=list)
@@ -333,6 +334,10 @@ def _pick_amount(ctx: Context, s: _Sentence, cue: CueHit) -> AmountLike | None:
     """The money of this deal: nearest non-valuation amount, preferring after the cue."""
     if s.cash is None:
         s.cash = [m for m in s.money if not _valuation(ctx, s, m)]
+        if not s.cash and ctx.bare_money:
+            # "invierte 12 millones en una startup": the local currency is meant.
+            bare = [m for m in ctx.bare_money if s.span.start <= m.start and m.end <= s.span.end]
+            s.cash = [m for m in bare if not _valuation(ctx, s, m)]
     cands = s.cash
     if not cands:
         return None

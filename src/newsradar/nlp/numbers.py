@@ -251,7 +251,7 @@ LANGUAGE_KEYS = frozenset(
         "worker_nouns", "compound_nouns", "workforce_nouns", "workforce_shares",
         "count_cues", "count_qualifiers", "count_followers", "count_verbs_after",
         "percent_words", "partitives", "ratio_words", "range_words", "gap_stopwords",
-        "year_markers", "percent_links",
+        "year_markers", "percent_links", "default_currency",
     }
 )  # fmt: skip
 
@@ -1044,6 +1044,42 @@ def _merge(per_lang: list[list[Any]]) -> list[Any]:
 def find_money(text: str, lang: str) -> list[MoneyMatch]:
     """Money amounts in `text` written in `lang`, in order ("$10 billion", "10 Mrd. Dollar")."""
     return _merge([_money_in(text, code) for code in _languages_for(lang)])
+
+
+_BARE_END = re.compile(r"\s*(?:[.,;:!?)\]\"”»]|$)")
+
+
+def find_bare_amounts(text: str, lang: str) -> list[MoneyMatch]:
+    """Sums with a scale word but no currency ("invierte 12 millones en ...", "con 5
+    millones."), in the language's default currency (numbers/<lang>.yaml
+    `default_currency`): what a local reader assumes. Only for a text without any
+    currency-marked amount; a scaled number followed by a noun ("9,7 millions
+    d'abonnés") is no sum.
+    """
+    out: list[MoneyMatch] = []
+    for code in _languages_for(lang):
+        currency = _default_currency(code)
+        if currency is None:
+            continue
+        g = _grammar(code)
+        low, _, tokens = _tokens(text, code)
+        for tok in tokens:
+            if tok.article_only or tok.scale < 1e6 or tok.value <= 0 or tok.pct_end >= 0:
+                continue
+            if g.follow_re.match(low, tok.end) or _BARE_END.match(low, tok.end):
+                out.append(_money(tok.value, currency, text, tok.start, tok.end))
+        if out:
+            break
+    return out
+
+
+@cache
+def _default_currency(lang: str) -> str | None:
+    path = NUMBERS_DIR / f"{lang}.yaml"
+    if not path.is_file():
+        return None
+    value = _read_yaml(path).get("default_currency")
+    return str(value) if value else None
 
 
 def find_headcounts(text: str, lang: str) -> list[HeadcountMatch]:
