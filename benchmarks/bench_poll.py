@@ -2,7 +2,7 @@
 
 What runs: `newsradar.ingest.poller.Poller` driven directly (not the whole service),
 with the service's `FeedFetcher` settings (50 polls at a time, 2 connections per
-host), its 2-thread parse executor, and a publish callback that encodes every
+host), its parse executor (2 processes, as the service), and a publish callback that encodes every
 article to its wire bytes and counts it (no broker). Every poll's `FeedCommand` is
 encoded too, as the service sends it.
 
@@ -44,7 +44,6 @@ import socket
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -226,11 +225,11 @@ async def poll_pass(states: list[Any], concurrency: int = 50) -> dict[str, Any]:
     from prometheus_client import CollectorRegistry
 
     from newsradar.ingest.fetch import FeedFetcher, FetchSettings
-    from newsradar.ingest.poller import PollBounds, Poller
+    from newsradar.ingest.poller import PollBounds, Poller, parse_executor
     from newsradar.metrics import Metrics
 
     publish = Counting()
-    executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="bench-parse")
+    executor = parse_executor(2)  # what the service uses (polling.parse_processes: 2)
     fetcher = FeedFetcher(
         FetchSettings(per_host_limit=2, total_limit=concurrency, allow_private_addresses=True)
     )

@@ -101,7 +101,12 @@ class PollingSettings(_Frozen):
     per_host_concurrency: int = Field(default=2, ge=1)
     concurrency: int = Field(default=50, ge=1)
     max_errors_backoff: int = Field(default=6 * 3600, ge=1, description="seconds, backoff cap")
-    seen_ids_per_feed: int = Field(default=1000, ge=10)
+    seen_ids_per_feed: int = Field(
+        default=200, ge=10, description="ids remembered per feed; twice the largest feed suffices"
+    )
+    parse_processes: int = Field(
+        default=2, ge=0, le=64, description="processes parsing feeds; 0: a thread pool instead"
+    )
     tick: float = Field(default=1.0, gt=0, description="seconds between due-feed scans")
 
     @model_validator(mode="after")

@@ -9,11 +9,13 @@ tries again, so nothing is lost).
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
+import multiprocessing
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,6 +30,17 @@ from newsradar.models import Article, utcnow
 log = logging.getLogger(__name__)
 
 PublishArticles = Callable[[Sequence[Article]], Awaitable[None]]
+
+
+def parse_executor(processes: int) -> Executor:
+    """Where feeds are parsed: feedparser is CPU-bound Python, so threads share one core
+    (the GIL) while processes use them all. Processes are started by a fork server, since
+    forking a process that runs Kafka client threads can deadlock."""
+    if processes <= 0:
+        return ThreadPoolExecutor(max_workers=2, thread_name_prefix="newsradar-parse")
+    return ProcessPoolExecutor(
+        max_workers=processes, mp_context=multiprocessing.get_context("forkserver")
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +193,8 @@ class Poller:
         try:
             parsed: ParsedFeed = await loop.run_in_executor(
                 self.executor,
-                lambda: parse_feed(
+                functools.partial(  # picklable, so a process pool can run it
+                    parse_feed,
                     result.body or b"",
                     feed_url=result.final_url or state.url,
                     feed_id=state.feed_id,
