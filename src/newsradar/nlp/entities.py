@@ -475,8 +475,9 @@ def find_entities(
             if res is not None:
                 candidates.append(res)
         elif cat == "investor_after":
-            # "led by Kestrel Partners and Bluefin", "mené par Arvane": unknown investors.
-            if " " in hit.phrase.strip():
+            # "led by Kestrel Partners and Bluefin", "mené par Arvane": unknown investors;
+            # a one-word cue ("from", "von") only right after an amount or a funding word.
+            if " " in hit.phrase.strip() or _after_amount(lower, hit.start, money_spans, hits):
                 for res in _investors_named(norm, lower, hit.end, lex, rules):
                     candidates.append(res)
                     investors.add((res[0], res[1]))
@@ -484,6 +485,22 @@ def find_entities(
             res = _target_after(norm, lower, hit, lex, rules)
             if res is not None:
                 candidates.append(res)
+                if cat != "invest_noun" and not (
+                    rules.capitalised_nouns and norm[hit.start].isupper()
+                ):
+                    # "Kestrel Partners invests €10m in Synaptix": the unknown investor.
+                    pos = _skip_aux_backward(lower, hit.start, rules)
+                    after = lower[hit.end : hit.end + 12].split()
+                    if after and after[0] == "sich":
+                        after = after[1:]
+                    if rules.capitalised_nouns and after and after[0] in rules.definite:
+                        pos = -1  # verb-second: "Parallel beteiligt sich der Konzern"
+                    if pos >= 0 and pos not in known_ends:
+                        subj = _read_backward(norm, pos, rules)
+                        if subj is not None and (
+                            not rules.capitalised_nouns or _at_clause_start(norm, subj[1], rules)
+                        ):
+                            candidates.append(subj)
         elif cat in SUBJECT_CATEGORIES:
             if rules.capitalised_nouns and norm[hit.start].isupper() and hit.start > 0:
                 continue  # a German noun ("Betriebsbedingte Kündigungen") has no subject
@@ -826,6 +843,9 @@ def _employer_after_prep(
             continue
         if rules.capitalised_nouns and _german_noun(res[0], lex):
             continue
+        nxt = _NEXT_WORD.match(lower, res[2])
+        if not rules.capitalised_nouns and nxt and nxt.group(1) not in rules.stop_lower:
+            continue  # "at Iowa tractor plants": a place or an attribute, not the employer
         return res
     return None
 
@@ -849,8 +869,8 @@ def _sentence_subject(
         return None
     name, start, end = res
     gap = lower[end : hit.start].split()
-    if norm[end : end + 2] == ", " and len(gap) <= 14:
-        pass  # "Kestria, qui développe des modèles de langage, lève 40 millions"
+    if norm[end : end + 2] in (", ", ": ", " :") and len(gap) <= 14:
+        pass  # "Kestria, qui développe des modèles de langage, lève 40 millions", "X : ..."
     elif not 1 <= len(gap) <= 3 or not gap[0].isalpha() or gap[0] in rules.stop_lower:
         return None
     if norm[start:end] != name or start - lo > 4 or name.split()[0] in _TITLES:
@@ -883,6 +903,16 @@ _TITLES = frozenset(
         "Minister",
     }
 )
+
+
+def _after_amount(
+    lower: str, pos: int, money_spans: list[tuple[int, int]], hits: list[CueHit]
+) -> bool:
+    """True when an amount or a funding word ends right before `pos` ("$40m from")."""
+    ends = [e for _, e in money_spans] + [
+        h.end for h in hits if h.category in ("funding", "invest_noun")
+    ]
+    return any(0 <= pos - e <= 2 for e in ends)
 
 
 def _investors_named(
