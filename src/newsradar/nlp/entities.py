@@ -533,6 +533,9 @@ def find_entities(
             if res is not None:
                 candidates.append(res)
     candidates += _ai_named(norm, lower, hits, lex, rules)
+    head = _title_subject(norm, lower, hits, known_starts, lex, rules)
+    if head is not None:
+        candidates.append(head)
     # Investors' names first, longest first ("Durable Capital Partners" over "Durable
     # Capital"); the other candidates keep their order (the sort is stable).
     candidates.sort(key=lambda c: (0, c[1] - c[2]) if (c[0], c[1]) in investors else (1, 0))
@@ -876,6 +879,45 @@ def _sentence_subject(
     if norm[start:end] != name or start - lo > 4 or name.split()[0] in _TITLES:
         return None
     return res
+
+
+def _title_subject(
+    norm: str,
+    lower: str,
+    hits: list[CueHit],
+    known_starts: set[int],
+    lex: Lexicon,
+    rules: _NameRules,
+) -> tuple[str, int, int] | None:
+    """The name opening a business headline, followed by its verb: "Deezer compte
+    désormais 9,7 millions d'abonnés", "Mars agrees to buy Kellanova". Not in German,
+    where a headline may open with any noun."""
+    if rules.capitalised_nouns:
+        return None
+    end = norm.find("\n")
+    end = len(norm) if end < 0 else end
+    if not any(h.end <= end and h.category in _HEADLINE_CONTEXT for h in hits):
+        return None
+    if _title_case(norm, 0, end, lex.language):
+        return None
+    res = _read_forward(norm, 0, rules)
+    if res is None or res[1] in known_starts or res[1] > 4:
+        return None
+    name, start, stop = res
+    if norm[start:stop] != name or name.split()[0] in _TITLES or _is_cue_word(name, lex):
+        return None
+    if " " not in name and name.lower().endswith(_COMMON_NOUN_ENDINGS):
+        return None  # "Robotics investments ...", "Chipmaking ...": a common noun
+    nxt = _NEXT_WORD.match(norm, stop)
+    if nxt is None or not nxt.group(1).islower() or nxt.group(1) in rules.stop_lower:
+        return None
+    if _is_noun(nxt.group(1), _company_nouns(lex)):
+        return None  # "Voice-AI start-up Parlant": an attribute of the company noun
+    return res
+
+
+_COMMON_NOUN_ENDINGS = ("ing", "ics", "tion", "ment", "ness", "ity", "ism", "ismo", "ción")
+_HEADLINE_CONTEXT = _COMPANY_CONTEXT | {"job", "hire", "not_funding", "anaphor", "amount"}
 
 
 #: Titles before a person's name ("Madame Pénicaud, ..."): such a subject is no company.
