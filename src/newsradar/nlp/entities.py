@@ -177,6 +177,7 @@ def gazetteer() -> Gazetteer:
 # with a lower-case start ("xAI", "iRobot").
 _TOKEN = r"(?:[A-ZÀ-ÖØ-Þ0-9][\w&.+'-]*|[a-z]{1,3}[A-Z][\w.+-]*)"
 _TOKEN_RE = re.compile(_TOKEN)
+_ELIDED_NOUN = re.compile(r"^[LDldQq]u?['’][a-zà-ÿ]")
 _NAME_FWD = re.compile(rf"{_TOKEN}(?:[ ]{_TOKEN}){{0,3}}")
 _NUMERIC = re.compile(r"[\d.,]+")
 _TOKEN_END = re.compile(rf"{_TOKEN}$")
@@ -269,6 +270,8 @@ def _clean_name(tokens: list[str], rules: _NameRules) -> str | None:
     """Strip determiners and demonyms, trailing punctuation; None when nothing is left."""
     tokens = [t.rstrip(".,;:'’").removesuffix("'s") for t in tokens]
     tokens = [t for t in tokens if t]
+    if tokens and _ELIDED_NOUN.match(tokens[0]):
+        return None  # "L'annonce", "D'autres": an elided article and a common noun
     while tokens and (
         _NUMERIC.fullmatch(tokens[-1])
         or (tokens[-1] in rules.suffixes and tokens[-1] not in rules.investor_suffixes)
@@ -1023,7 +1026,7 @@ def _skip_company_noun(
             pass  # "la start-up lyonnaise X"
         elif seen_noun and word.endswith("-based"):
             pass
-        elif not seen_noun and _noun_ahead(norm, lower, m.end(1), nouns):
+        elif not seen_noun and _noun_ahead(norm, lower, m.end(1), nouns, rules.capitalised_nouns):
             pass  # "das Münchner KI-Start-up X", "the Korean AI chip startup X"
         else:
             break
@@ -1038,8 +1041,9 @@ def _is_noun(low: str, nouns: frozenset[str]) -> bool:
     return core in nouns or any(low.endswith("-" + n) for n in nouns if len(n) > 3)
 
 
-def _noun_ahead(norm: str, lower: str, pos: int, nouns: frozenset[str]) -> bool:
-    """A company noun within the next three words, with no punctuation in between."""
+def _noun_ahead(norm: str, lower: str, pos: int, nouns: frozenset[str], capitalised: bool) -> bool:
+    """A company noun within the next three words, with no punctuation in between; in a
+    language that does not capitalise nouns, a lower-case one ("Calder Bank" is a name)."""
     cur = pos
     for _ in range(3):
         if norm[cur : cur + 1] != " ":
@@ -1048,7 +1052,7 @@ def _noun_ahead(norm: str, lower: str, pos: int, nouns: frozenset[str]) -> bool:
         if m is None or m.start(1) != cur + 1:
             return False
         if _is_noun(lower[m.start(1) : m.end(1)], nouns):
-            return True
+            return capitalised or not m.group(1)[:1].isupper()
         cur = m.end(1)
     return False
 
