@@ -524,6 +524,10 @@ def find_entities(
             if pos in known_ends:
                 continue  # the subject is a known organisation already
             res = _read_backward(norm, pos, rules)
+            if res is not None:
+                prev = lower[max(0, res[1] - 6) : res[1]].split()
+                if prev and prev[-1] in _lang_words(lex.language, "links"):
+                    res = None  # "la fábrica de Vigo perderán ...": a complement, no subject
             if res is None and not rules.capitalised_nouns:
                 res = _sentence_subject(norm, lower, hit, known_ends, rules)
             if (

@@ -52,6 +52,7 @@ DEAL_PASSIVE_KINDS = PASSIVE_KINDS
 LAYOFF_PASSIVE_KINDS = frozenset({"media", "union"})
 _YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
 
+_RAISE_OR_INVEST = frozenset({"raise", "raise_weak", "invest", "back"})
 _POSSESSIVE = re.compile(r"^(?:'s?|s)?\s*$")
 
 
@@ -306,7 +307,12 @@ def _valuation(ctx: Context, s: _Sentence, amount: AmountLike) -> bool:
     for h in s.cats.get("valuation", ()):
         if amount.start - 45 <= h.start <= amount.start or 0 <= h.start - amount.end <= 3:
             between = ctx.lower[min(h.end, amount.end) : max(h.start, amount.start)]
-            if "," not in between or len(between) < 6:
+            verb = any(
+                h.end <= c.start and c.end <= amount.start and c.category in _RAISE_OR_INVEST
+                for c in s.hits
+            )
+            if ("," not in between or len(between) < 6) and not verb:
+                # not "La licorne Nexo AI lève 200 M$": a raising verb sits in between
                 return True
     head = ctx.lower[max(s.span.start, amount.start - 6) : amount.start].rstrip(" (")
     word = head.rsplit(" ", 1)[-1]
@@ -430,14 +436,21 @@ def _articles(lang: str) -> frozenset[str]:
 _CLAUSE_MARKS = frozenset(',;:()"“”«»„')
 
 
-def _prep_close(prep: re.Pattern[str], between: str) -> bool:
+def _prep_close(prep: re.Pattern[str], between: str, lang: str = "en") -> bool:
     """A target preposition shortly before the organisation ("in ChatGPT maker X"):
-    at most four words and no clause mark between the last preposition and the name."""
+    at most four words (six with a company noun: "sur la pépite lilloise de l'IA X")
+    and no clause mark between the last preposition and the name."""
     matches = list(prep.finditer(between))
     if not matches:
         return False
     tail = between[matches[-1].end() :]
-    return not any(c in tail for c in _CLAUSE_MARKS) and len(tail.split()) <= 4
+    if any(c in tail for c in _CLAUSE_MARKS):
+        return False
+    words = tail.split()
+    if len(words) <= 4:
+        return True
+    nouns = _company_nouns(lang)
+    return len(words) <= 6 and any(w.split("'")[-1] in nouns for w in words)
 
 
 def _subject_adjacent(ctx: Context, org: OrgMention, pos: int) -> bool:
@@ -526,7 +539,7 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
                 if cat in ("back", "back_weak") and len(between.split()) <= 3:
                     target = o
                     break
-                if len(between) <= 90 and _prep_close(prep, between):
+                if len(between) <= 90 and _prep_close(prep, between, ctx.lang):
                     target = o
                     break
             if target is None:
