@@ -217,7 +217,7 @@ def _link_re(links: tuple[str, ...]) -> re.Pattern[str]:
     if not links:
         return re.compile(r"(?!x)x")
     body = "|".join(re.escape(w.lower()) for w in sorted(links, key=len, reverse=True))
-    return re.compile(rf" (?i:{body}) ?(?:[a-zà-ÿ-]+|IA|KI|AI)(?= [A-ZÀ-Þ])")
+    return re.compile(rf" (?i:{body}) ?(?:l['’])?(?:[a-zà-ÿ-]+|IA|KI|AI)(?= [A-ZÀ-Þ])")
 
 
 def _compile_name_rules(lex: Lexicon) -> _NameRules:
@@ -529,7 +529,7 @@ def find_entities(
                 if prev and prev[-1] in _lang_words(lex.language, "links"):
                     res = None  # "la fábrica de Vigo perderán ...": a complement, no subject
             if res is None and not rules.capitalised_nouns:
-                res = _sentence_subject(norm, lower, hit, known_ends, rules)
+                res = _sentence_subject(norm, lower, hit, known_ends, rules, lex.stopwords)
             if (
                 res is not None
                 and rules.capitalised_nouns
@@ -869,7 +869,12 @@ def _employer_preps(lang: str) -> re.Pattern[str] | None:
 
 
 def _sentence_subject(
-    norm: str, lower: str, hit: CueHit, known_ends: set[int], rules: _NameRules
+    norm: str,
+    lower: str,
+    hit: CueHit,
+    known_ends: set[int],
+    rules: _NameRules,
+    stopwords: frozenset[str],
 ) -> tuple[str, int, int] | None:
     """A name opening the sentence, one verb before the cue: "Marlow Insurance offers
     voluntary redundancy to 700 staff" (not in German, where nouns are capitalised)."""
@@ -881,7 +886,7 @@ def _sentence_subject(
     gap = lower[end : hit.start].split()
     if norm[end : end + 2] in (", ", ": ", " :") and len(gap) <= 14:
         pass  # "Kestria, qui développe des modèles de langage, lève 40 millions", "X : ..."
-    elif not 1 <= len(gap) <= 3 or not gap[0].isalpha() or gap[0] in rules.stop_lower:
+    elif not 1 <= len(gap) <= 3 or not gap[0].isalpha() or gap[0] in stopwords:
         return None
     if norm[start:end] != name or start - lo > 4 or name.split()[0] in _TITLES:
         return None
