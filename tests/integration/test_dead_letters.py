@@ -13,6 +13,7 @@ import base64
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -25,6 +26,7 @@ from newsradar.models import Article
 
 from .conftest import REPO, Service, consume, publish, wait_until
 from .feedserver import FeedServer
+from .receivers import SLACK_PATH, Reply, SlackReceiver, WebhookReceiver
 from .test_hostile_feeds import metric, metrics_port, scrape
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -200,3 +202,110 @@ async def test_bad_messages_on_every_topic_are_dead_lettered_and_agents_go_on(
     for stage in STAGES.values():
         assert metric(samples, "newsradar_dead_letters_total", stage=stage) == 3 * partitions
     assert service.process is not None and service.process.poll() is None
+
+
+async def refused_deliveries(
+    kafka: EmbeddedBroker,
+    feeds: FeedServer,
+    service_config: Any,
+    services: list[Service],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    replay: bool,
+) -> None:
+    """One alert to a Slack and a webhook channel that refuse it (a 5xx, then a 4xx); checks the
+    dead letters, the metrics and that no secret leaks; with `replay`, then replays them."""
+    secret = "whsec_" + base64.b64encode(b"dead-letter-test-secret-0123456789").decode()
+    async with SlackReceiver() as slack, WebhookReceiver(secret) as hook:
+        monkeypatch.setenv("NR_TEST_SLACK_URL", slack.url)
+        monkeypatch.setenv("NR_TEST_WEBHOOK_SECRET", secret)
+        token = SLACK_PATH.rsplit("/", 1)[1]
+        slack.script(Reply(500, "internal_error"))
+        slack.default = Reply(403, "invalid_token")
+        hook.script(Reply(503, "busy"))
+        hook.default = Reply(410, "gone")
+        deal_path = publish(feeds, "deal.xml", DEAL_FEED)
+        config = service_config(
+            [{"name": "Wire", "url": feeds.url(deal_path)}],
+            rules=[{**DEAL_RULE, "channels": ["team", "hook"]}],
+            channels={
+                "team": {"type": "slack", "webhook_url": "${NR_TEST_SLACK_URL}"},
+                "hook": {"type": "webhook", "url": hook.url, "secret": "${NR_TEST_WEBHOOK_SECRET}"},
+            },
+        )
+        prefix = f"t{service_config.run_id}."
+        service = Service(config, tmp_path / "service.log").start()
+        services.append(service)
+        await service.started()
+
+        letters = await consume(
+            kafka.bootstrap, prefix + "news.dlq", expect=2, timeout=90, settle=2.0
+        )
+        assert len(letters) == 2
+        reasons = sorted(json.loads(r.value)["reason"] for r in letters)
+        assert reasons[0].startswith("hook: ") and "410" in reasons[0], reasons
+        assert reasons[1].startswith("team: ") and "403" in reasons[1], reasons
+        assert all(json.loads(r.value)["stage"] == "deliver" for r in letters)
+        # One retry after the 5xx, then the permanent answer: two requests each.
+        assert [r.status for r in slack.requests] == [500, 403]
+        assert [r.status for r in hook.requests] == [503, 410]
+        assert all(r.verified for r in hook.requests)
+
+        port = metrics_port(config)
+        samples = await scrape(port)
+        assert metric(samples, "newsradar_deliveries_total", channel="team", outcome="failed") == 1
+        assert metric(samples, "newsradar_deliveries_total", channel="hook", outcome="failed") == 1
+        assert metric(samples, "newsradar_dead_letters_total", stage="deliver") == 2
+        assert metric(samples, "newsradar_delivery_retries_total", channel="hook") == 1
+
+        # Nothing of either secret anywhere an operator or an attacker might read.
+        metrics_text = repr(samples)
+        dlq_text = b"".join(r.value + (r.key or b"") for r in letters).decode("utf-8", "replace")
+        secret_key = secret.removeprefix("whsec_")
+        for where, text in (
+            ("log", service.log()),
+            ("metrics", metrics_text),
+            ("dlq", dlq_text),
+        ):
+            assert secret_key[:12] not in text, where
+            assert token not in text, where
+            assert "T0NEWSRDR" not in text, where  # no part of the Slack URL path either
+
+        if not replay:
+            return
+        # The receivers recover; replaying the dead letters delivers each alert once.
+        slack.default = Reply(200, "ok")
+        hook.default = Reply(200, "ok")
+        result = await newsradar("dlq", "replay", "--config", str(config))
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout.strip().splitlines()[-1])["resent"] == 2
+        deadline = time.monotonic() + 30
+        while len(slack.received) < 1 or len(hook.received) < 1:
+            assert time.monotonic() < deadline, service.log()[-3000:]
+            await asyncio.sleep(0.2)
+        again = await newsradar("dlq", "replay", "--config", str(config))
+        assert again.returncode == 0, again.stderr
+        assert json.loads(again.stdout.strip().splitlines()[-1])["resent"] == 0
+        await asyncio.sleep(3.0)  # would be enough for a second delivery to arrive
+        assert len(slack.received) == 1 and len(hook.received) == 1
+        ids = {r.headers["webhook-id"] for r in hook.received}
+        assert len(ids) == 1 and next(iter(ids)).startswith("deals:")
+        for where, text in (("log", service.log()), ("replay", result.stdout + result.stderr)):
+            assert secret_key[:12] not in text and token not in text, where
+
+
+async def test_failed_deliveries_dead_lettered_with_reasons_and_no_secret_anywhere(
+    kafka: EmbeddedBroker,
+    feeds: FeedServer,
+    service_config: Any,
+    services: list[Service],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Slack and webhook receivers that refuse: each delivery is retried on 5xx, dead-lettered on
+    a permanent 4xx with the channel and reason; the webhook secret and the Slack token (given
+    through env vars) appear nowhere in the service log, /metrics or news.dlq."""
+    await refused_deliveries(
+        kafka, feeds, service_config, services, tmp_path, monkeypatch, replay=False
+    )
