@@ -510,8 +510,10 @@ def find_entities(
             if cat in ("raise", "raise_weak"):
                 # Only with an amount or a funding word after the verb in the sentence.
                 stop = _sentence_end(norm, hit.end)
-                has_money = any(hit.end <= s < stop for s in money_starts)
-                has_funding = any(hit.end <= s < stop for s in funding_starts)
+                # German puts the verb last: "Velora will 100 Mio. Euro einsammeln".
+                lo = _sentence_bounds(norm, hit.start)[0] if rules.capitalised_nouns else hit.end
+                has_money = any(lo <= s < stop for s in money_starts)
+                has_funding = any(lo <= s < stop for s in funding_starts)
                 if not (has_money or has_funding):
                     continue
             if cat == "cut" and not any(0 <= s - hit.end <= 40 for s in job_starts):
@@ -530,6 +532,7 @@ def find_entities(
                     res = None  # "la fábrica de Vigo perderán ...": a complement, no subject
             if res is None and not rules.capitalised_nouns:
                 res = _sentence_subject(norm, lower, hit, known_ends, rules, lex.stopwords)
+
             if (
                 res is not None
                 and rules.capitalised_nouns
@@ -537,6 +540,9 @@ def find_entities(
             ):
                 # German capitalises every noun: only a sentence-initial subject counts.
                 res = None
+            if res is None and rules.capitalised_nouns and cat in ("raise", "raise_weak"):
+                # German verb-second with a verb-final raise: "Velora will 100 Mio. einsammeln"
+                res = _aux_subject(norm, lower, hit, known_ends, rules)
             if res is not None:
                 candidates.append(res)
     candidates += _ai_named(norm, lower, hits, lex, rules)
@@ -930,6 +936,20 @@ def _title_subject(
 
 _COMMON_NOUN_ENDINGS = ("ing", "ics", "tion", "ment", "ness", "ity", "ism", "ismo", "ción")
 _HEADLINE_CONTEXT = _COMPANY_CONTEXT | {"job", "hire", "not_funding", "anaphor", "amount"}
+
+
+def _aux_subject(
+    norm: str, lower: str, hit: CueHit, known_ends: set[int], rules: _NameRules
+) -> tuple[str, int, int] | None:
+    """A sentence-opening name followed by an auxiliary ("will", "soll", "hat")."""
+    lo, _ = _sentence_bounds(norm, hit.start)
+    res = _read_forward(norm, lo, rules)
+    if res is None or res[2] in known_ends or res[1] - lo > 4 or norm[res[1] : res[2]] != res[0]:
+        return None
+    nxt = _NEXT_WORD.match(lower, res[2])
+    if nxt is None or nxt.group(1) not in rules.aux_words or hit.start - res[2] > 60:
+        return None
+    return res
 
 
 #: Titles before a person's name ("Madame Pénicaud, ..."): such a subject is no company.

@@ -274,7 +274,15 @@ class _Sentence:
             for o in ctx.orgs
             if start <= o.start and o.end <= end and o.kind not in DEAL_PASSIVE_KINDS
         ]
-        self.employers = [o for o in self.orgs if o.kind not in LAYOFF_PASSIVE_KINDS]
+        self.employers = [
+            o
+            for o in self.orgs
+            if o.kind not in LAYOFF_PASSIVE_KINDS
+            # not "SoftBank-backed Mapvista cuts 20%": a name glued to an attribute
+            and not (
+                ctx.norm[o.end : o.end + 1] == "-" and ctx.norm[o.end + 1 : o.end + 2].islower()
+            )
+        ]
         self.money = [m for m in ctx.money if start <= m.start and m.end <= end]
         self.counts = [c for c in ctx.counts if start <= c.start and c.end <= end]
         self.hits = ctx.sentence_hits[idx]
@@ -394,6 +402,31 @@ def _investors_after(ctx: Context, s: _Sentence, cue_end: int) -> list[OrgMentio
     return found
 
 
+def _investor_by_link(
+    ctx: Context, s: _Sentence, pos: int, target: OrgMention | None
+) -> OrgMention | None:
+    """The first organisation after `pos` (within 60 characters) introduced by a linking
+    word ("de Capgemini", "de Telefónica", "von Lakestar", "of Sequoia"): who gives the
+    money named by a receiving verb or a noun of investment."""
+    links = _link_words(ctx.lang)
+    for o in s.orgs:
+        if o.start < pos or o.start - pos > 60 or (target is not None and o.name == target.name):
+            continue
+        head = ctx.lower[max(pos, o.start - 6) : o.start]
+        word = head.rstrip().rsplit(" ", 1)[-1]
+        if word in links or head.endswith(("d'", "d’")):
+            return o
+        break
+    return None
+
+
+@cache
+def _link_words(lang: str) -> frozenset[str]:
+    lex = lexicon(lang)
+    words = {w.lower().rstrip("'") for w in lex.company.get("links", ())}
+    return frozenset(words | set(lex.extra.get("investor_links") or ()))
+
+
 def _subject_before(ctx: Context, s: _Sentence, pos: int) -> OrgMention | None:
     """The organisation a verb at `pos` most likely has as subject.
 
@@ -498,6 +531,11 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
     explicit = _investors_after(ctx, s, cue.end)
     anaphor = _anaphor_re(ctx.lang)
     cat = cue.category
+    if cat == "invest_noun" and any(
+        h.category in ("raise", "raise_weak") and clause.start <= h.start < cue.start
+        for h in s.hits
+    ):
+        return None  # "Oriel reçoit un investissement de ...": the receiving verb's deal
     if cat in INVEST_SUBJECT:
         before = [o for o in s.orgs if o.end <= cue.start]
         prep_target = _after_prep(ctx, s, cue.start) if cat == "invest" else None
@@ -546,6 +584,9 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
                 pm = prep.search(tail)
                 if pm and anaphor.match(tail, pm.end() + 1) and pm.start() < 60:
                     target = _other_org(ctx, s, investor.name if investor else None)
+        if investor is None and not before and not explicit and cat == "invest_noun":
+            # "Investissement de 50 M€ de Capgemini dans X", "Inversión de Iberdrola en X"
+            investor = _investor_by_link(ctx, s, cue.end, target)
         if investor is None and not before and not explicit and ctx.main_org is not None:
             # "The retailer takes a minority stake in ...": the article's company invests.
             head = ctx.lower[clause.start : cue.start].lstrip(" \"'«“")
@@ -584,7 +625,7 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
             after = [o for o in s.orgs if o.start >= cue.end]
             if after and not explicit:
                 target = after[0]
-        investor = explicit[0] if explicit else None
+        investor = explicit[0] if explicit else _investor_by_link(ctx, s, cue.end, target)
         if cat in ("raise", "raise_weak") and (
             any(
                 0 <= h.start - cue.end <= 40 and _in(clause, h.start)
