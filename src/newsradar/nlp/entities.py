@@ -485,6 +485,13 @@ def find_entities(
                     candidates.append(res)
                     investors.add((res[0], res[1]))
         elif cat in _TARGET_CATEGORIES:
+            if cat == "invest_noun":
+                # "following Orbitra's $40m investment": the possessive is the investor.
+                pm = _POSSESSOR.search(norm, max(0, hit.start - 40), hit.start)
+                if pm is not None:
+                    own = _read_backward(norm, pm.start(1) + len(pm.group(1)), rules)
+                    if own is not None and own[2] not in known_ends:
+                        candidates.append(own)
             res = _target_after(norm, lower, hit, lex, rules)
             if res is not None:
                 candidates.append(res)
@@ -661,6 +668,7 @@ _PATTERN_CATEGORIES = (
     | SUBJECT_CATEGORIES
     | _TARGET_CATEGORIES
 )
+_POSSESSOR = re.compile(r"([A-ZÀ-Þ][\w.&-]*)['’]s (?:[^\s]+ ){0,3}$")
 _ADJECTIVE = re.compile(r" ([a-zà-ÿ]{3,})(?= [A-ZÀ-Þ])")
 #: A capitalised word and "AI": the usual shape of an AI company's name ("Kontext AI").
 _AI_NAMED = re.compile(r"(?<![\w.&-])([A-ZÀ-Þ][a-zà-ÿ]+[\w-]*) AI(?![\w.-])")
@@ -680,8 +688,8 @@ def _german_noun(name: str, lex: Lexicon) -> bool:
 def _title_case(norm: str, start: int, end: int, lang: str = "en") -> bool:
     """A headline in Title Case ("Microsoft To Invest In Japan"): capitals say nothing.
 
-    Judged on the common words of the language (function words and cue words), which
-    are capitalised only in such headlines; names do not count either way.
+    Judged on the function words of the language, which are capitalised only in such
+    headlines; names and (German) nouns do not count either way.
     """
     common = _common_words(lang)
     words = [w for w in norm[start:end].split()[1:] if w.lower().strip(".,;:!?") in common]
@@ -692,9 +700,8 @@ def _title_case(norm: str, start: int, end: int, lang: str = "en") -> bool:
 
 @cache
 def _common_words(lang: str) -> frozenset[str]:
-    lex = lexicon(lang)
-    words = {w for w in lex.stopwords if len(w) > 1} | own_cue_words(lang)
-    return frozenset(words)
+    # Function words only: German capitalises its nouns, cue words included.
+    return frozenset(w for w in lexicon(lang).stopwords if len(w) > 1)
 
 
 def _sentence_bounds(norm: str, pos: int) -> tuple[int, int]:

@@ -574,6 +574,11 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
                 if nxt is not None and _attribute_of(ctx, o, nxt):
                     continue  # "in Character.AI rival Anthropic": the second name
                 between = ctx.lower[cue.end : o.start]
+                share = "%" in cue.phrase or "prozent" in cue.phrase
+                if share and any(
+                    h.category == "job" and cue.end <= h.start < o.start for h in s.hits
+                ):
+                    break  # "cuts 14% of staff following Meta's ...": a share of the workforce
                 if cat in ("back", "back_weak") and len(between.split()) <= 3:
                     target = o
                     break
@@ -652,6 +657,8 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
         ]
         if fund and cat in ("raise", "raise_weak"):
             return None
+    if target is None and cat == "back" and ("%" in cue.phrase or "prozent" in cue.phrase):
+        return None  # "cuts 14% of staff": a share bought only with a company right after
     if target is not None and investor is not None and target.name == investor.name:
         investor = None
     if target is None and investor is not None:
