@@ -492,6 +492,11 @@ def find_entities(
                     own = _read_backward(norm, pm.start(1) + len(pm.group(1)), rules)
                     if own is not None and own[2] not in known_ends:
                         candidates.append(own)
+                # "la prise de participation de Tessor", "investment by Orbitra"
+                giver = _giver_after(norm, lower, hit, lex, rules)
+                if giver is not None:
+                    candidates.append(giver)
+                    investors.add((giver[0], giver[1]))
             res = _target_after(norm, lower, hit, lex, rules)
             if res is not None:
                 candidates.append(res)
@@ -553,9 +558,7 @@ def find_entities(
             if res is not None:
                 candidates.append(res)
     candidates += _ai_named(norm, lower, hits, lex, rules)
-    head = _title_subject(norm, lower, hits, known_starts, lex, rules)
-    if head is not None:
-        candidates.append(head)
+    candidates += _title_subjects(norm, lower, hits, known_starts, lex, rules)
     # Investors' names first, longest first ("Durable Capital Partners" over "Durable
     # Capital"); the other candidates keep their order (the sort is stable).
     candidates.sort(key=lambda c: (0, c[1] - c[2]) if (c[0], c[1]) in investors else (1, 0))
@@ -673,7 +676,20 @@ _ADJECTIVE = re.compile(r" ([a-zà-ÿ]{3,})(?= [A-ZÀ-Þ])")
 #: A capitalised word and "AI": the usual shape of an AI company's name ("Kontext AI").
 _AI_NAMED = re.compile(r"(?<![\w.&-])([A-ZÀ-Þ][a-zà-ÿ]+[\w-]*) AI(?![\w.-])")
 #: German noun endings: a capitalised word ending so is a noun, not a company name.
-_NOUN_ENDINGS = ("ung", "heit", "keit", "schaft", "tät", "tion", "ionen", "nisse", "en", "ern")
+_NOUN_ENDINGS = (
+    "ung",
+    "heit",
+    "keit",
+    "schaft",
+    "tät",
+    "tion",
+    "ionen",
+    "nisse",
+    "en",
+    "ern",
+    "ment",
+    "ismus",
+)
 
 
 def _german_noun(name: str, lex: Lexicon) -> bool:
@@ -906,39 +922,46 @@ def _sentence_subject(
     return res
 
 
-def _title_subject(
+def _title_subjects(
     norm: str,
     lower: str,
     hits: list[CueHit],
     known_starts: set[int],
     lex: Lexicon,
     rules: _NameRules,
-) -> tuple[str, int, int] | None:
+) -> list[tuple[str, int, int]]:
     """The name opening a business headline, followed by its verb: "Deezer compte
     désormais 9,7 millions d'abonnés", "Mars agrees to buy Kellanova". Not in German,
     where a headline may open with any noun."""
+    out: list[tuple[str, int, int]] = []
     if rules.capitalised_nouns:
-        return None
+        return out
     end = norm.find("\n")
     end = len(norm) if end < 0 else end
     if not any(h.end <= end and h.category in _HEADLINE_CONTEXT for h in hits):
-        return None
+        return out
     if _title_case(norm, 0, end, lex.language):
-        return None
-    res = _read_forward(norm, 0, rules)
-    if res is None or res[1] in known_starts or res[1] > 4:
-        return None
-    name, start, stop = res
-    if norm[start:stop] != name or name.split()[0] in _TITLES or _is_cue_word(name, lex):
-        return None
-    if " " not in name and name.lower().endswith(_COMMON_NOUN_ENDINGS):
-        return None  # "Robotics investments ...", "Chipmaking ...": a common noun
-    nxt = _NEXT_WORD.match(norm, stop)
-    if nxt is None or not nxt.group(1).islower() or nxt.group(1) in rules.stop_lower:
-        return None
-    if _is_noun(nxt.group(1), _company_nouns(lex)):
-        return None  # "Voice-AI start-up Parlant": an attribute of the company noun
-    return res
+        return out
+    colon = max(norm.find(": ", 0, end), norm.find(" : ", 0, end) + 1)
+    for at in (0, colon + 2) if colon > 0 else (0,):
+        res = _read_forward(norm, at, rules)
+        if res is None or res[1] in known_starts or res[1] > at + 4:
+            continue
+        name, start, stop = res
+        if norm[start:stop] != name or name.split()[0] in _TITLES or _is_cue_word(name, lex):
+            continue
+        if " " not in name and name.lower().endswith(_COMMON_NOUN_ENDINGS):
+            continue  # "Robotics investments ...", "Chipmaking ...": a common noun
+        if at == 0 and norm[stop : stop + 2] in (": ", " :"):
+            out.append(res)  # "Kairo: Orbitra confirms ...": the headline's subject
+            continue
+        nxt = _NEXT_WORD.match(norm, stop)
+        if nxt is None or not nxt.group(1).islower() or nxt.group(1) in lex.stopwords:
+            continue
+        if _is_noun(nxt.group(1), _company_nouns(lex)):
+            continue  # "Voice-AI start-up Parlant": an attribute of the company noun
+        out.append(res)
+    return out
 
 
 _COMMON_NOUN_ENDINGS = ("ing", "ics", "tion", "ment", "ness", "ity", "ism", "ismo", "ción")
@@ -984,6 +1007,40 @@ _TITLES = frozenset(
         "Minister",
     }
 )
+
+
+def _giver_after(
+    norm: str, lower: str, hit: CueHit, lex: Lexicon, rules: _NameRules
+) -> tuple[str, int, int] | None:
+    """A capitalised name after a noun of investment and a linking word, past an amount:
+    "investissement de 40 M€ de Tessor", "inversión de Orbitra", "investment by X"."""
+    links = _giver_links(lex.language)
+    if links is None:
+        return None
+    m = links.search(norm, hit.end, min(len(norm), hit.end + 50))
+    if m is None or any(c in lower[hit.end : m.start()] for c in ",;:\n"):
+        return None
+    res = _read_forward(norm, m.end(), rules)
+    if res is None or res[1] - m.end() > 1 or res[0] in rules.nonnames:
+        return None
+    if _is_cue_word(res[0], lex) or (rules.capitalised_nouns and _german_noun(res[0], lex)):
+        return None
+    if rules.capitalised_nouns and norm[res[2] : res[2] + 1] not in ("", ",", ";", ".", "("):
+        return None  # German: a name, not a noun phrase, ends its clause
+    return res
+
+
+@cache
+def _giver_links(lang: str) -> re.Pattern[str] | None:
+    lex = lexicon(lang)
+    words = {w.lower() for w in lex.company.get("links", ())} | set(
+        lex.extra.get("investor_links") or ()
+    )
+    words.discard("d'")
+    if not words:
+        return None
+    body = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?i:{body}) (?=[A-ZÀ-Þ])|(?<!\w)d['’](?=[A-ZÀ-Þ])")
 
 
 def _after_amount(
