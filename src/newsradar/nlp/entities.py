@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -177,6 +177,7 @@ def gazetteer() -> Gazetteer:
 # with a lower-case start ("xAI", "iRobot").
 _TOKEN = r"(?:[A-ZÀ-ÖØ-Þ0-9][\w&.+'-]*|[a-z]{1,3}[A-Z][\w.+-]*)"
 _TOKEN_RE = re.compile(_TOKEN)
+_CAMEL_START = re.compile(r"[a-z]{1,3}[A-Z]")
 _ELIDED_NOUN = re.compile(r"^[LDldQq]u?['’][a-zà-ÿ]")
 _NAME_FWD = re.compile(rf"{_TOKEN}(?:[ ]{_TOKEN}){{0,3}}")
 _NUMERIC = re.compile(r"[\d.,]+")
@@ -298,8 +299,11 @@ def _read_forward(norm: str, pos: int, rules: _NameRules) -> tuple[str, int, int
     """Read a capitalised name starting at `pos` (after spaces): (name, start, end)."""
     while pos < len(norm) and norm[pos] == " ":
         pos += 1
-    if pos < len(norm) and norm[pos].islower() and norm[pos : pos + 5].islower():
-        return None  # a lower-case word: no name here
+    if pos >= len(norm):
+        return None
+    first = norm[pos]
+    if not (first.isupper() or first.isdigit()) and not _CAMEL_START.match(norm, pos):
+        return None  # a lower-case word or punctuation: no name here
     m = _NAME_FWD.match(norm, pos)
     if not m:
         return None
@@ -422,14 +426,30 @@ def find_entities(
 
     known_ends = {e for _, e in taken}
     known_starts = {b for b, _ in taken}
+
+    # Capitalised word starts that no known name starts: only there can the rules for
+    # unknown names find anything, so they are skipped elsewhere.
+    def free(lo: int, hi: int) -> bool:
+        """A capitalised word in [lo, hi) that no known name starts (cheap pre-check)."""
+        m = _HAS_CAPITAL.search(norm, max(lo, 0), hi)
+        while m is not None:
+            at = m.start()
+            if at not in known_starts and (at == 0 or not norm[at - 1].isalnum()):
+                return True
+            m = _HAS_CAPITAL.search(norm, m.end() + 1, hi)
+        return False
+
+    any_free = free(0, len(norm))  # no unknown capitalised word: no unknown name either
     candidates: list[tuple[str, int, int]] = []
     investors: set[tuple[str, int]] = set()  # candidates read as investors' names
+    employer_done: set[int] = set()
+    subject_done: set[int] = set()
     money_starts = [s for s, _ in money_spans]
     funding_starts = [h.start for h in hits if h.category == "funding"]
     job_starts = [h.start for h in hits if h.category == "job"]
     for hit in hits:
         cat = hit.category
-        if cat not in _PATTERN_CATEGORIES:
+        if cat not in _PATTERN_CATEGORIES or (not any_free and cat in _UNKNOWN_ONLY):
             continue
         if cat == "co_before":
             nxt = hit.end + 1 if hit.end < len(norm) and norm[hit.end] == " " else hit.end
@@ -481,23 +501,40 @@ def find_entities(
             # "led by Kestrel Partners and Bluefin", "mené par Arvane": unknown investors;
             # a one-word cue ("from", "von") only right after an amount or a funding word.
             if " " in hit.phrase.strip() or _after_amount(lower, hit.start, money_spans, hits):
-                for res in _investors_named(norm, lower, hit.end, lex, rules):
+                for res in (
+                    _investors_named(norm, lower, hit.end, lex, rules)
+                    if free(hit.end, hit.end + 60)
+                    else ()
+                ):
                     candidates.append(res)
                     investors.add((res[0], res[1]))
         elif cat in _TARGET_CATEGORIES:
             if cat == "invest_noun":
                 # "following Orbitra's $40m investment": the possessive is the investor.
-                pm = _POSSESSOR.search(norm, max(0, hit.start - 40), hit.start)
+                lo40 = max(0, hit.start - 40)
+                pm = (
+                    _POSSESSOR.search(norm, lo40, hit.start)
+                    if "s " in norm[lo40 : hit.start] and "'" in norm[lo40 : hit.start]
+                    else None
+                )
                 if pm is not None:
                     own = _read_backward(norm, pm.start(1) + len(pm.group(1)), rules)
                     if own is not None and own[2] not in known_ends:
                         candidates.append(own)
                 # "la prise de participation de Tessor", "investment by Orbitra"
-                giver = _giver_after(norm, lower, hit, lex, rules)
+                giver = (
+                    _giver_after(norm, lower, hit, lex, rules)
+                    if free(hit.end, hit.end + 60)
+                    else None
+                )
                 if giver is not None:
                     candidates.append(giver)
                     investors.add((giver[0], giver[1]))
-            res = _target_after(norm, lower, hit, lex, rules)
+            res = (
+                _target_after(norm, lower, hit, lex, rules, known_starts)
+                if free(hit.end, hit.end + 90)
+                else None
+            )
             if res is not None:
                 candidates.append(res)
                 if cat != "invest_noun" and not (
@@ -531,9 +568,16 @@ def find_entities(
             if cat == "cut" and not any(0 <= s - hit.end <= 40 for s in job_starts):
                 continue  # "X supprime 150 postes", not "X cuts prices"
             if cat in ("layoff", "cut"):
-                emp = _employer_after_prep(norm, lower, hit, lex, rules)
-                if emp is not None:
-                    candidates.append(emp)
+                sent = _sentence_bounds(norm, hit.start)[0]
+                if sent not in employer_done:  # once per sentence
+                    employer_done.add(sent)
+                    emp = (
+                        _employer_after_prep(norm, lower, hit, lex, rules)
+                        if free(hit.start - 80, hit.end + 80)
+                        else None
+                    )
+                    if emp is not None:
+                        candidates.append(emp)
             pos = _skip_aux_backward(lower, hit.start, rules)
             if pos in known_ends:
                 continue  # the subject is a known organisation already
@@ -543,7 +587,11 @@ def find_entities(
                 if prev and prev[-1] in _lang_words(lex.language, "links"):
                     res = None  # "la fábrica de Vigo perderán ...": a complement, no subject
             if res is None and not rules.capitalised_nouns:
-                res = _sentence_subject(norm, lower, hit, known_ends, rules, lex.stopwords)
+                sent = _sentence_bounds(norm, hit.start)[0]
+                if sent not in subject_done:  # once per sentence
+                    subject_done.add(sent)
+                    if free(sent, sent + 40):
+                        res = _sentence_subject(norm, lower, hit, known_ends, rules, lex.stopwords)
 
             if (
                 res is not None
@@ -557,8 +605,10 @@ def find_entities(
                 res = _aux_subject(norm, lower, hit, known_ends, rules)
             if res is not None:
                 candidates.append(res)
-    candidates += _ai_named(norm, lower, hits, lex, rules)
-    candidates += _title_subjects(norm, lower, hits, known_starts, lex, rules)
+    if any_free:
+        candidates += _ai_named(norm, lower, hits, lex, rules)
+    if any_free and free(0, 60):
+        candidates += _title_subjects(norm, lower, hits, known_starts, lex, rules)
     # Investors' names first, longest first ("Durable Capital Partners" over "Durable
     # Capital"); the other candidates keep their order (the sort is stable).
     candidates.sort(key=lambda c: (0, c[1] - c[2]) if (c[0], c[1]) in investors else (1, 0))
@@ -671,7 +721,11 @@ _PATTERN_CATEGORIES = (
     | SUBJECT_CATEGORIES
     | _TARGET_CATEGORIES
 )
+_HAS_CAPITAL = re.compile(r"[A-ZÀ-Þ]")
 _POSSESSOR = re.compile(r"([A-ZÀ-Þ][\w.&-]*)['’]s (?:[^\s]+ ){0,3}$")
+#: Categories whose rules can only add unknown names (skipped when every capitalised
+#: word of the text is inside a known name).
+_UNKNOWN_ONLY = frozenset({"investor_after", "invest", "invest_noun", "back"})
 _ADJECTIVE = re.compile(r" ([a-zà-ÿ]{3,})(?= [A-ZÀ-Þ])")
 #: A capitalised word and "AI": the usual shape of an AI company's name ("Kontext AI").
 _AI_NAMED = re.compile(r"(?<![\w.&-])([A-ZÀ-Þ][a-zà-ÿ]+[\w-]*) AI(?![\w.-])")
@@ -696,11 +750,13 @@ def _german_noun(name: str, lex: Lexicon) -> bool:
     """A capitalised word that reads as a noun: a noun ending ("-ung", "-en") or a
     company noun ("Zulieferer-Betrieb", "Autohersteller")."""
     low = name.lower()
-    return low.endswith(_NOUN_ENDINGS) or any(
-        low.endswith(n) for n in _company_nouns(lex) if len(n) > 4
-    )
+    return low.endswith(_NOUN_ENDINGS) or low.endswith(_long_nouns(_company_nouns(lex)))
 
 
+_CAP_WORD = re.compile(r"(?<![\w'’-])[A-ZÀ-Þ][\w'’.&+-]*|(?<![\w'’-])[a-z]{1,3}[A-Z][\w.+-]*")
+
+
+@lru_cache(maxsize=256)
 def _title_case(norm: str, start: int, end: int, lang: str = "en") -> bool:
     """A headline in Title Case ("Microsoft To Invest In Japan"): capitals say nothing.
 
@@ -720,7 +776,9 @@ def _common_words(lang: str) -> frozenset[str]:
     return frozenset(w for w in lexicon(lang).stopwords if len(w) > 1)
 
 
+@lru_cache(maxsize=1024)
 def _sentence_bounds(norm: str, pos: int) -> tuple[int, int]:
+    """(start, end) of the sentence around `pos` (cheap: ". " and newlines)."""
     dot = norm.rfind(". ", 0, pos)
     lo = max(dot + 2 if dot >= 0 else 0, norm.rfind("\n", 0, pos) + 1)
     return lo, _sentence_end(norm, pos)
@@ -731,7 +789,7 @@ def _ai_named(
 ) -> list[tuple[str, int, int]]:
     """Unknown names shaped like "Kontext AI", "Redacta AI" in a sentence about a deal or
     a company; not "Generative AI", "its Gemini AI" (a product) nor a known name."""
-    if " AI" not in norm:
+    if " AI" not in norm or not any(h.category in _COMPANY_CONTEXT for h in hits):
         return []
     gaz = gazetteer()
     out: list[tuple[str, int, int]] = []
@@ -814,7 +872,12 @@ def _all_cue_words() -> frozenset[str]:
 
 
 def _target_after(
-    norm: str, lower: str, hit: CueHit, lex: Lexicon, rules: _NameRules
+    norm: str,
+    lower: str,
+    hit: CueHit,
+    lex: Lexicon,
+    rules: _NameRules,
+    known_starts: set[int] | frozenset[int] = frozenset(),
 ) -> tuple[str, int, int] | None:
     """An unknown name right after a target preposition shortly after an investment cue.
 
@@ -822,6 +885,9 @@ def _target_after(
     German, where every noun is capitalised, the name must end its clause and not end
     like a noun.
     """
+    cap = _HAS_CAPITAL.search(norm, hit.end, hit.end + 90)
+    if cap is None or cap.start() in known_starts:
+        return None  # no capitalised word ahead, or the first one is a known name
     nl = norm.find("\n", hit.end)
     stop = min(hit.end + 60, len(norm) if nl < 0 else nl)  # abbreviations ("Mio.") are no end
     preps = words_regex(lex.language, "target_prep")
@@ -833,6 +899,8 @@ def _target_after(
         if m is None:
             return None
         pos = m.end()
+    if norm[pos : pos + 45].islower() or not _HAS_CAPITAL.search(norm, pos, pos + 45):
+        return None  # no capitalised word close enough to be a name
     prep_end = pos
     pos, noun = _skip_company_noun(norm, lower, pos, lex, rules)
     if rules.capitalised_nouns and pos > prep_end + 1 and not noun:
@@ -934,7 +1002,7 @@ def _title_subjects(
     désormais 9,7 millions d'abonnés", "Mars agrees to buy Kellanova". Not in German,
     where a headline may open with any noun."""
     out: list[tuple[str, int, int]] = []
-    if rules.capitalised_nouns:
+    if rules.capitalised_nouns or not norm[:1].isupper():
         return out
     end = norm.find("\n")
     end = len(norm) if end < 0 else end
@@ -944,6 +1012,8 @@ def _title_subjects(
         return out
     colon = max(norm.find(": ", 0, end), norm.find(" : ", 0, end) + 1)
     for at in (0, colon + 2) if colon > 0 else (0,):
+        if any(at <= k <= at + 4 for k in known_starts):
+            continue  # the headline opens with a known name
         res = _read_forward(norm, at, rules)
         if res is None or res[1] in known_starts or res[1] > at + 4:
             continue
@@ -1104,7 +1174,7 @@ def _skip_company_noun(
             break
         word, low = m.group(1), lower[m.start(1) : m.end(1)]
         core = low.split("'", 1)[1] if "'" in low[:3] and len(low) > 2 else low
-        if core in nouns or any(low.endswith("-" + n) for n in nouns if len(n) > 3):
+        if _is_noun(low, nouns):
             seen_noun = True
         elif (
             low in dets
@@ -1130,8 +1200,19 @@ def _skip_company_noun(
 
 
 def _is_noun(low: str, nouns: frozenset[str]) -> bool:
+    """A company noun, alone, elided ("l'éditeur") or ending a compound ("ki-start-up")."""
     core = low.split("'", 1)[1] if "'" in low[:3] and len(low) > 2 else low
-    return core in nouns or any(low.endswith("-" + n) for n in nouns if len(n) > 3)
+    return core in nouns or ("-" in low and low.endswith(_hyphen_suffixes(nouns)))
+
+
+@cache
+def _hyphen_suffixes(nouns: frozenset[str]) -> tuple[str, ...]:
+    return tuple("-" + n for n in nouns if len(n) > 3)
+
+
+@cache
+def _long_nouns(nouns: frozenset[str]) -> tuple[str, ...]:
+    return tuple(n for n in nouns if len(n) > 4)
 
 
 def _noun_ahead(norm: str, lower: str, pos: int, nouns: frozenset[str], capitalised: bool) -> bool:

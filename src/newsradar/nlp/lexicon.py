@@ -96,6 +96,7 @@ def own_stopwords(lang: str) -> frozenset[str]:
     return _load_file(lang).stopwords
 
 
+@cache
 def own_cue_words(lang: str) -> frozenset[str]:
     """Single-word cue phrases of `lang`'s own file (language-typical vocabulary)."""
     if lang not in available_languages():
