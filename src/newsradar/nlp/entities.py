@@ -178,6 +178,7 @@ def gazetteer() -> Gazetteer:
 _TOKEN = r"(?:[A-ZÀ-ÖØ-Þ0-9][\w&.+'-]*|[a-z]{1,3}[A-Z][\w.+-]*)"
 _TOKEN_RE = re.compile(_TOKEN)
 _CAMEL_START = re.compile(r"[a-z]{1,3}[A-Z]")
+_WORD_CAP = re.compile(r"(?<![\w'’])(?:[A-ZÀ-Þ]|[a-z]{1,3}[A-Z])")
 _ELIDED_NOUN = re.compile(r"^[LDldQq]u?['’][a-zà-ÿ]")
 _NAME_FWD = re.compile(rf"{_TOKEN}(?:[ ]{_TOKEN}){{0,3}}")
 _NUMERIC = re.compile(r"[\d.,]+")
@@ -429,15 +430,19 @@ def find_entities(
 
     # Capitalised word starts that no known name starts: only there can the rules for
     # unknown names find anything, so they are skipped elsewhere.
+    # The text with known names blanked out: one regex search then tells whether a
+    # capitalised word outside them (where an unknown name could start) is near.
+    parts: list[str] = []
+    last = 0
+    for a, b in sorted(taken):
+        if a >= last:
+            parts += [norm[last:a], " " * (b - a)]
+            last = b
+    blanked = "".join(parts) + norm[last:] if parts else norm
+
     def free(lo: int, hi: int) -> bool:
-        """A capitalised word in [lo, hi) that no known name starts (cheap pre-check)."""
-        m = _HAS_CAPITAL.search(norm, max(lo, 0), hi)
-        while m is not None:
-            at = m.start()
-            if at not in known_starts and (at == 0 or not norm[at - 1].isalnum()):
-                return True
-            m = _HAS_CAPITAL.search(norm, m.end() + 1, hi)
-        return False
+        """A capitalised word outside known names in [lo, hi) (cheap pre-check)."""
+        return _WORD_CAP.search(blanked, max(lo, 0), hi) is not None
 
     any_free = free(0, len(norm))  # no unknown capitalised word: no unknown name either
     candidates: list[tuple[str, int, int]] = []
