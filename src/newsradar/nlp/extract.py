@@ -230,7 +230,32 @@ def _year_marks_past(ctx: Context, clause: Span) -> bool:
     if ctx.published_year is None:
         return False
     limit = ctx.published_year - (1 if ctx.published_month >= 4 else 2)
-    return any(int(m.group(1)) <= limit for m in _YEAR.finditer(ctx.norm, clause.start, clause.end))
+    founded = _founded_re(ctx.lang)
+    for m in _YEAR.finditer(ctx.norm, clause.start, clause.end):
+        if int(m.group(1)) > limit:
+            continue
+        near = ctx.lower[max(clause.start, m.start() - 20) : min(clause.end, m.end() + 15)]
+        if founded.search(near):
+            continue  # "Das 2021 gegründete Start-up", "founded in 2019": no recalled deal
+        return True
+    return False
+
+
+@cache
+def _founded_re(lang: str) -> re.Pattern[str]:
+    """Words of a company's founding, which dates the company rather than the deal."""
+    words = sorted(
+        {
+            w.lower()
+            for code in available_languages()
+            for w in lexicon(code).extra.get("founded") or ()
+        },
+        key=len,
+        reverse=True,
+    )
+    if not words:
+        return re.compile(r"(?!x)x")
+    return re.compile(rf"(?<!\w)(?:{'|'.join(re.escape(w) for w in words)})")
 
 
 @cache
