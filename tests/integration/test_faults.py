@@ -29,7 +29,7 @@ from newsradar.ingest.canonical import feed_id as make_feed_id
 
 from .conftest import Service, consume, publish
 from .feedserver import FeedServer
-from .receivers import Receiver, WebhookReceiver
+from .receivers import Receiver, Reply, WebhookReceiver
 from .test_hostile_feeds import metric, metrics_port, scrape
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -122,6 +122,78 @@ def second_worker_config(config: Path) -> Path:
     path = config.with_name(config.stem + "-b.yaml")
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     return path
+
+
+async def test_sigkill_mid_delivery_then_restart_loses_and_doubles_nothing(
+    kafka: EmbeddedBroker,
+    feeds: FeedServer,
+    service_config: Any,
+    services: list[Service],
+    tmp_path: Path,
+) -> None:
+    """A worker SIGKILLed while a webhook delivery is in flight and alerts are queued, then
+    restarted: every (rule, event) is accepted exactly once by the receiver, every signature
+    verifies, and news.alerts holds one decision per (rule, event)."""
+    async with WebhookReceiver(SECRET, default=Reply(200, delay_seconds=120)) as hook:
+        # Two deliveries are accepted, the next ones hang: the kill lands while they are in
+        # flight, with more alerts queued behind them and articles still being analysed.
+        hook.script(Reply(200), Reply(200))
+        deal_path = publish(feeds, "deals.xml", rss(DEALS, "deals"))
+        layoff_path = publish(feeds, "layoffs.xml", rss(LAYOFFS, "layoffs"))
+        config = service_config(
+            [
+                {"name": "Deals", "url": feeds.url(deal_path), "language": "en"},
+                {"name": "Layoffs", "url": feeds.url(layoff_path)},
+            ],
+            rules=RULES,
+            channels={"hook": {"type": "webhook", "url": hook.url, "secret": SECRET}},
+            delivery={
+                **FAST_DELIVERY,
+                "timeout_seconds": 60,
+                "rate_per_second": {"webhook": 5},
+                "burst": {"webhook": 1},
+            },
+        )
+        prefix = f"t{service_config.run_id}."
+        service = Service(config, tmp_path / "service.log").start()
+        services.append(service)
+        await service.started()
+        await wait_for(lambda: len(hook.requests) >= 3, 60, "a hanging delivery", service.log())
+        # Let the accepted deliveries reach the ledger: a kill between a receiver's 200 and
+        # the ledger write is the one window only the receiver's webhook-id dedup can cover.
+        await asyncio.sleep(1.0)
+        assert service.process is not None
+        assert service.stop(signal.SIGKILL) == -signal.SIGKILL
+        # Requests already on the wire are still read by the receiver: they get the hanging
+        # reply too (a receiver that accepted one would see its webhook-id twice: the
+        # at-least-once window that webhook-id deduplication covers).
+        await asyncio.sleep(0.5)
+        in_flight = [r for r in hook.requests if r.status is None]
+        accepted_before = len(hook.received)
+        print(f"killed with {accepted_before} accepted and {len(in_flight)} in flight")
+        assert accepted_before == 2 and in_flight  # really mid-stream
+        hook.default = Reply(200)
+
+        service.start()
+        await wait_for(
+            lambda: len(accepted_ids(hook)) >= EXPECTED_ALERTS, 60, "all alerts", service.log()
+        )
+        await asyncio.sleep(3.0)  # room for a duplicate to show up
+        ids = accepted_ids(hook)
+        assert len(ids) == EXPECTED_ALERTS
+        doubled = {k: n for k, n in ids.items() if n > 1}
+        assert not doubled, doubled
+        assert all(r.verified for r in hook.requests)
+        assert {k.split(":", 1)[0] for k in ids} == {"deals", "big-deals", "layoffs"}
+        assert all(r.status is None for r in in_flight)  # cut off: never counted as accepted
+
+        decisions = await consume(
+            kafka.bootstrap, prefix + "news.alerts", expect=EXPECTED_ALERTS, timeout=20, settle=2
+        )
+        keys = Counter(r.key.decode() for r in decisions)
+        assert set(keys) == set(ids)
+        assert sum(keys.values()) == EXPECTED_ALERTS, {k: n for k, n in keys.items() if n > 1}
+        assert "Traceback" not in service.log()
 
 
 @pytest.fixture
