@@ -731,6 +731,27 @@ _POSSESSOR = re.compile(r"([A-ZÀ-Þ][\w.&-]*)['’]s (?:[^\s]+ ){0,3}$")
 #: Categories whose rules can only add unknown names (skipped when every capitalised
 #: word of the text is inside a known name).
 _UNKNOWN_ONLY = frozenset({"investor_after", "invest", "invest_noun", "back"})
+_DEMONYM_ENDINGS = (
+    "ana",
+    "ano",
+    "esa",
+    "és",
+    "ense",
+    "ina",
+    "ino",
+    "aise",
+    "ais",
+    "ienne",
+    "ien",
+    "ande",
+    "and",
+    "aine",
+    "ain",
+    "ola",
+    "ol",
+    "ca",
+    "co",
+)
 _ADJECTIVE = re.compile(r" ([a-zà-ÿ]{3,})(?= [A-ZÀ-Þ])")
 #: A capitalised word and "AI": the usual shape of an AI company's name ("Kontext AI").
 _AI_NAMED = re.compile(r"(?<![\w.&-])([A-ZÀ-Þ][a-zà-ÿ]+[\w-]*) AI(?![\w.-])")
@@ -1196,6 +1217,15 @@ def _skip_company_noun(
             pass
         elif not seen_noun and _noun_ahead(norm, lower, m.end(1), nouns, rules.capitalised_nouns):
             pass  # "das Münchner KI-Start-up X", "the Korean AI chip startup X"
+        elif (
+            not seen_noun
+            and rules.adjectives_after_nouns
+            and lower[max(0, m.start(1) - 4) : m.start(1)].rstrip().rsplit(" ", 1)[-1] in dets
+            and word.islower()
+            and word.endswith(_DEMONYM_ENDINGS)
+            and norm[m.end(1) + 1 : m.end(1) + 2].isupper()
+        ):
+            seen_noun = True  # "en la española Kairos": a demonym standing for the company
         else:
             break
         cur = m.end(1)

@@ -52,6 +52,7 @@ DEAL_PASSIVE_KINDS = PASSIVE_KINDS
 LAYOFF_PASSIVE_KINDS = frozenset({"media", "union"})
 _YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
 
+_ANY = re.compile(r"^ ")  # a "preposition" matching the start: the whole gap is checked
 _RAISE_OR_INVEST = frozenset({"raise", "raise_weak", "invest", "back"})
 _POSSESSIVE = re.compile(r"^(?:'s?|s)?\s*$")
 
@@ -604,8 +605,11 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
                     h.category == "job" and cue.end <= h.start < o.start for h in s.hits
                 ):
                     break  # "cuts 14% of staff following Meta's ...": a share of the workforce
-                if cat in ("back", "back_weak") and len(between.split()) <= 3:
-                    target = o
+                if cat in ("back", "back_weak") and (
+                    len(between.split()) <= 3
+                    or (share and _prep_close(_ANY, " " + between, ctx.lang))
+                ):
+                    target = o  # "por el 20 % de la startup de IA Kairos": a company noun phrase
                     break
                 if len(between) <= 90 and _prep_close(prep, between, ctx.lang):
                     target = o
