@@ -428,21 +428,16 @@ def find_entities(
     known_ends = {e for _, e in taken}
     known_starts = {b for b, _ in taken}
 
-    # Capitalised word starts that no known name starts: only there can the rules for
-    # unknown names find anything, so they are skipped elsewhere.
-    # The text with known names blanked out: one regex search then tells whether a
-    # capitalised word outside them (where an unknown name could start) is near.
-    parts: list[str] = []
-    last = 0
-    for a, b in sorted(taken):
-        if a >= last:
-            parts += [norm[last:a], " " * (b - a)]
-            last = b
-    blanked = "".join(parts) + norm[last:] if parts else norm
+    # The text with known names blanked out (built on first use): one regex search then
+    # tells whether a capitalised word outside them, where an unknown name could start,
+    # is near.
+    blank: list[str] = []
 
     def free(lo: int, hi: int) -> bool:
         """A capitalised word outside known names in [lo, hi) (cheap pre-check)."""
-        return _WORD_CAP.search(blanked, max(lo, 0), hi) is not None
+        if not blank:
+            blank.append(_blank_out(norm, taken))
+        return _WORD_CAP.search(blank[0], max(lo, 0), hi) is not None
 
     any_free = free(0, len(norm))  # no unknown capitalised word: no unknown name either
     candidates: list[tuple[str, int, int]] = []
@@ -780,6 +775,19 @@ def _german_noun(name: str, lex: Lexicon) -> bool:
 
 
 _CAP_WORD = re.compile(r"(?<![\w'’-])[A-ZÀ-Þ][\w'’.&+-]*|(?<![\w'’-])[a-z]{1,3}[A-Z][\w.+-]*")
+
+
+def _blank_out(norm: str, spans: list[tuple[int, int]]) -> str:
+    """`norm` with the given spans replaced by spaces (same length)."""
+    if not spans:
+        return norm
+    parts: list[str] = []
+    last = 0
+    for a, b in sorted(spans):
+        if a >= last:
+            parts += [norm[last:a], " " * (b - a)]
+            last = b
+    return "".join(parts) + norm[last:]
 
 
 @lru_cache(maxsize=256)
