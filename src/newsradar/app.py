@@ -45,6 +45,9 @@ log = logging.getLogger(__name__)
 FEEDS_TOPIC = "news.feeds"
 REPORTS_TOPIC = "news.reports"
 STAGES = ("feeds", "enrich", "events", "deliver")
+#: How long a poll waits for the broker to acknowledge its articles before it gives up
+#: (the feed's state then stays as it was, and the next attempt publishes them again).
+PUBLISH_TIMEOUT_SECONDS = 10.0
 INTERNAL_TOPICS = (FEEDS_TOPIC, REPORTS_TOPIC)
 
 
@@ -181,6 +184,10 @@ class Pipeline:
         self.feeds = {make_feed_id(str(f.url)): f for f in settings.feeds}
         self._in_flight: dict[str, int] = {}
         self._decoded: dict[bytes, tuple[bytes, FeedState]] = {}
+        # One delivery at a time per alert: a replay can bring the same alert twice at once.
+        self._alert_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
         self._retry_at: dict[str, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._poll_slots = asyncio.Semaphore(settings.polling.concurrency)
@@ -235,7 +242,9 @@ class Pipeline:
             async for event in stream.events():
                 await self._guarded("events", event, self._track_event)
 
-        @app.agent(self.topics["news.alerts"], name="deliver_alerts")
+        # Several actors, so a batch stuck on a slow channel's retries does not hold up the
+        # alerts behind it; Faust commits an offset only once every message before it is acked.
+        @app.agent(self.topics["news.alerts"], name="deliver_alerts", concurrency=8)
         async def deliver_alerts(stream: Any) -> None:
             # Batches let updates of one event fold into one digest message; the batch's
             # offsets are committed only after all of its deliveries ended.
@@ -427,6 +436,13 @@ class Pipeline:
 
     async def _deliver_alert(self, event: Any) -> None:
         alert = decode(Alert, event.value)
+        lock = self._alert_locks.get(alert.ledger_key)
+        if lock is None:
+            lock = self._alert_locks[alert.ledger_key] = asyncio.Lock()
+        async with lock:  # the ledger check below must see a concurrent twin's delivery
+            await self._deliver_alert_once(event, alert)
+
+    async def _deliver_alert_once(self, event: Any, alert: Alert) -> None:
         deliverer = self.deliverer
         pending = []
         for channel in alert.channels:
@@ -516,8 +532,11 @@ class Pipeline:
         """Publish articles and return only once the broker acknowledged every one."""
         topic = self.topics["news.articles"]
         try:
-            futures = [await topic.send(key=a.id.encode(), value=a.to_bytes()) for a in articles]
-            await asyncio.gather(*futures)
+            async with asyncio.timeout(PUBLISH_TIMEOUT_SECONDS):
+                futures = [
+                    await topic.send(key=a.id.encode(), value=a.to_bytes()) for a in articles
+                ]
+                await asyncio.gather(*futures)
         except Exception:
             self.metrics.publish_failures.labels(topic.get_topic_name()).inc()
             raise

@@ -15,7 +15,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
 
@@ -163,8 +163,12 @@ class EmbeddedBroker:
         self.stop()
 
 
-async def wait_for_kafka(bootstrap: list[str], timeout: float = 60.0) -> None:
-    """Return once Kafka answers a metadata request; log while it does not."""
+async def wait_for_kafka(
+    bootstrap: list[str],
+    timeout: float = 60.0,
+    on_retry: Callable[[], object] | None = None,
+) -> None:
+    """Return once Kafka answers a metadata request; log (and call `on_retry`) while not."""
     deadline = time.monotonic() + timeout
     delay = 0.2
     while True:
@@ -176,6 +180,8 @@ async def wait_for_kafka(bootstrap: list[str], timeout: float = 60.0) -> None:
         except (KafkaError, OSError) as exc:
             if time.monotonic() >= deadline:
                 raise BrokerError(f"Kafka at {','.join(bootstrap)} unreachable: {exc}") from exc
+            if on_retry is not None:
+                on_retry()
             log.warning(
                 "waiting for Kafka at %s (%s); retry_delay_seconds=%.1f",
                 ",".join(bootstrap),

@@ -101,7 +101,9 @@ def _serve(settings: Settings, *, allow_embedded: bool) -> None:
         pipeline = Pipeline(settings, bootstrap, embedded=embedded is not None)
 
         async def prepare() -> None:
-            await wait_for_kafka(bootstrap, timeout=300)
+            await wait_for_kafka(
+                bootstrap, timeout=300, on_retry=pipeline.metrics.broker_unreachable.inc
+            )
             await ensure_topics(
                 bootstrap,
                 pipeline.topic_names(),

@@ -309,3 +309,19 @@ async def test_failed_deliveries_dead_lettered_with_reasons_and_no_secret_anywhe
     await refused_deliveries(
         kafka, feeds, service_config, services, tmp_path, monkeypatch, replay=False
     )
+
+
+async def test_alert_dead_lettered_on_two_channels_replayed_once_per_channel(
+    kafka: EmbeddedBroker,
+    feeds: FeedServer,
+    service_config: Any,
+    services: list[Service],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An alert that failed on two channels has two dead letters (each holding the whole alert);
+    once the receivers recover, `newsradar dlq replay` delivers it once per channel, not once
+    per dead letter, and a second replay re-sends nothing."""
+    await refused_deliveries(
+        kafka, feeds, service_config, services, tmp_path, monkeypatch, replay=True
+    )

@@ -29,7 +29,7 @@ from newsradar.ingest.canonical import feed_id as make_feed_id
 
 from .conftest import Service, consume, publish
 from .feedserver import FeedServer
-from .receivers import Receiver, Reply, WebhookReceiver
+from .receivers import Receiver, Reply, SlackReceiver, WebhookReceiver, closed_port_url
 from .test_hostile_feeds import metric, metrics_port, scrape
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -223,7 +223,8 @@ async def test_broker_frozen_at_start_up_service_waits_then_catches_up(
     tmp_path: Path,
 ) -> None:
     """A broker frozen (SIGSTOP) when the service starts: it logs that it waits and retries,
-    starts nothing, then, once the broker is thawed, delivers every alert exactly once."""
+    starts nothing, then, once the broker is thawed, delivers every alert exactly once and
+    shows the wait on /metrics."""
     async with WebhookReceiver(SECRET) as hook:
         path = publish(feeds, "deals.xml", rss(DEALS[:3], "deals"))
         config = on_broker(
@@ -249,6 +250,8 @@ async def test_broker_frozen_at_start_up_service_waits_then_catches_up(
         await wait_for(lambda: len(hook.received) >= 3, 60, "three alerts", service.log())
         await asyncio.sleep(2.0)
         assert sorted(accepted_ids(hook).values()) == [1, 1, 1]
+        samples = await scrape(metrics_port(config))
+        assert metric(samples, "newsradar_broker_unreachable_total") >= 1
 
 
 async def test_broker_frozen_mid_run_nothing_lost_and_catches_up(
@@ -258,9 +261,9 @@ async def test_broker_frozen_mid_run_nothing_lost_and_catches_up(
     services: list[Service],
     tmp_path: Path,
 ) -> None:
-    """A broker frozen (SIGSTOP) for 15 s while new articles arrive: the service keeps serving
-    /metrics, and after the thaw every article is published and every alert delivered
-    exactly once."""
+    """A broker frozen (SIGSTOP) for 15 s while new articles arrive: the service logs and
+    counts that the broker is unreachable, keeps serving /metrics, and after the thaw every
+    article is published and every alert delivered exactly once."""
     async with WebhookReceiver(SECRET) as hook:
         path = publish(feeds, "deals.xml", rss(DEALS[:2], "deals"))
         config = on_broker(
@@ -278,6 +281,7 @@ async def test_broker_frozen_mid_run_nothing_lost_and_catches_up(
         await service.started()
         await wait_for(lambda: len(hook.received) >= 2, 60, "first alerts", service.log())
         port = metrics_port(config)
+        before = metric(await scrape(port), "newsradar_broker_unreachable_total")
 
         own_broker.pause()
         try:
@@ -286,6 +290,7 @@ async def test_broker_frozen_mid_run_nothing_lost_and_catches_up(
             await wait_for(lambda: feeds.count(path) > polls, 20, "a poll during the freeze")
             await asyncio.sleep(15.0)
             samples = await scrape(port)  # /metrics answers while Kafka does not
+            frozen_log = service.log()
         finally:
             own_broker.resume()
         assert samples, "/metrics did not answer while the broker was frozen"
@@ -296,6 +301,104 @@ async def test_broker_frozen_mid_run_nothing_lost_and_catches_up(
         assert len(ids) == 6 and set(ids.values()) == {1}, ids
         articles = await consume(own_broker.bootstrap, prefix + "news.articles", expect=6)
         assert {json.loads(r.value)["title"] for r in articles} == {t for t, _ in DEALS}
+        # While frozen, the service said so: a log line with the retry delay, and the metric.
+        assert "retry_delay_seconds" in frozen_log, frozen_log[-2500:]
+        assert metric(samples, "newsradar_broker_unreachable_total") > before
+
+
+async def test_failing_receivers_retry_dead_letter_and_do_not_hold_up_other_alerts(
+    kafka: EmbeddedBroker,
+    feeds: FeedServer,
+    service_config: Any,
+    services: list[Service],
+    tmp_path: Path,
+) -> None:
+    """One deal alert to six channels: slow past the timeout, down, 429 then OK, 5xx then OK,
+    always 5xx, and healthy. Transient failures are retried (Retry-After honoured, same
+    webhook-id), lasting ones are dead-lettered with their reason; and a later layoff alert to
+    a healthy channel arrives while the slow channel is still being retried."""
+    down_url = closed_port_url()
+    async with (
+        WebhookReceiver(SECRET, default=Reply(200, delay_seconds=30)) as slow,
+        SlackReceiver() as limited,
+        WebhookReceiver(SECRET) as flaky,
+        WebhookReceiver(SECRET, default=Reply(503, "busy")) as broken,
+        WebhookReceiver(SECRET) as good,
+        WebhookReceiver(SECRET) as other,
+    ):
+        limited.script(Reply(429, "rate_limited", headers={"Retry-After": "1"}))
+        flaky.script(Reply(500, "oops"), Reply(502, "bad gateway"))
+
+        def hook(receiver: WebhookReceiver | str) -> dict[str, str]:
+            url = receiver if isinstance(receiver, str) else receiver.url
+            return {"type": "webhook", "url": url, "secret": SECRET}
+
+        path = publish(feeds, "wire.xml", rss(DEALS[:1], "wire"))
+        config = service_config(
+            [{"name": "Wire", "url": feeds.url(path)}],
+            rules=[
+                {
+                    "name": "deals",
+                    "kind": "deal",
+                    "channels": ["slow", "down", "limited", "flaky", "broken", "good"],
+                },
+                {"name": "layoffs", "kind": "layoff", "channels": ["other"]},
+            ],
+            channels={
+                "slow": hook(slow),
+                "down": hook(down_url),
+                "limited": {"type": "slack", "webhook_url": limited.url},
+                "flaky": hook(flaky),
+                "broken": hook(broken),
+                "good": hook(good),
+                "other": hook(other),
+            },
+            delivery={**FAST_DELIVERY, "timeout_seconds": 3.0, "max_total_delay_seconds": 5.0},
+        )
+        prefix = f"t{service_config.run_id}."
+        service = Service(config, tmp_path / "service.log").start()
+        services.append(service)
+        await service.started()
+        await wait_for(lambda: len(slow.requests) >= 1, 60, "first slow attempt", service.log())
+        # While the slow channel is retried, a layoff is reported: its alert must not wait.
+        publish(feeds, "wire.xml", rss([*DEALS[:1], *LAYOFFS[:1]], "wire"))
+        await wait_for(lambda: len(other.received) >= 1, 30, "the layoff alert", service.log())
+        other_at = other.received[0].at
+        await wait_for(lambda: len(slow.requests) >= 3, 30, "third slow attempt", service.log())
+        assert other_at < slow.requests[2].at, "the layoff alert waited for the slow channel"
+
+        letters = await consume(
+            kafka.bootstrap, prefix + "news.dlq", expect=3, timeout=30, settle=2
+        )
+        reasons = sorted(json.loads(r.value)["reason"] for r in letters)
+        assert len(reasons) == 3, reasons
+        broken_reason, down_reason, slow_reason = reasons
+        assert broken_reason.startswith("broken: HTTP 503"), broken_reason
+        assert down_reason.startswith("down: "), down_reason
+        assert slow_reason.startswith("slow: ") and "timeout" in slow_reason, slow_reason
+        assert all(json.loads(r.value)["stage"] == "deliver" for r in letters)
+
+        assert len(good.received) == 1 and len(other.received) == 1
+        assert [r.status for r in flaky.requests] == [500, 502, 200]
+        assert len({r.headers["webhook-id"] for r in flaky.requests}) == 1  # one id, retried
+        assert [r.status for r in limited.requests] == [429, 200]
+        assert limited.gaps()[0] >= 1.0  # Retry-After honoured
+        assert [r.status for r in broken.requests] == [503, 503, 503]
+        assert len(slow.requests) == 3 and slow.received == []
+        assert all(r.verified for x in (slow, flaky, broken, good, other) for r in x.requests)
+
+        samples = await scrape(metrics_port(config))
+        delivered = {
+            c: metric(samples, "newsradar_deliveries_total", channel=c, outcome="delivered")
+            for c in ("limited", "flaky", "good", "other")
+        }
+        failed = {
+            c: metric(samples, "newsradar_deliveries_total", channel=c, outcome="failed")
+            for c in ("slow", "down", "broken")
+        }
+        assert set(delivered.values()) == {1} and set(failed.values()) == {1}
+        assert metric(samples, "newsradar_delivery_retries_total", channel="flaky") == 2
+        assert metric(samples, "newsradar_dead_letters_total", stage="deliver") == 3
 
 
 def feed_partition(url: str, partitions: int) -> int:
