@@ -178,3 +178,16 @@ async def wait_until(predicate: Callable[[], bool], timeout: float = 30.0) -> No
             return
         await asyncio.sleep(0.2)
     raise AssertionError("condition not met in time")
+
+
+async def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run the `newsradar` CLI in a subprocess, off the event loop (it runs its own loop)."""
+    return await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "newsradar.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+        check=False,
+    )

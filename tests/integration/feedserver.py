@@ -38,7 +38,6 @@ import asyncio
 import gzip
 import hashlib
 import re
-import socket
 import zlib
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -46,10 +45,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 from aiohttp import web
+
+from .loopback import LoopbackServer
 
 FEEDS_DIR = Path(__file__).resolve().parents[1] / "data" / "feeds"
 SAMPLE_FEED = "/feeds/newsradar/sample_rss.xml"
@@ -73,61 +72,18 @@ class RecordedRequest:
     at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
-class FeedServer:
+class FeedServer(LoopbackServer):
     """A loopback HTTP server serving tests/data/feeds and scripted failures."""
 
+    methods = "GET"
+
     def __init__(self, root: Path = FEEDS_DIR, host: str = "127.0.0.1") -> None:
+        super().__init__(host)
         self.root = root
-        self.host = host
         self.requests: list[RecordedRequest] = []
         self._counts: Counter[str] = Counter()
         self._custom: dict[str, Handler] = {}
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
         self._bombs: dict[int, bytes] = {}
-
-    # -- lifecycle ---------------------------------------------------------
-    async def start(self) -> None:
-        """Bind a free port on the loopback interface and start serving."""
-        app = web.Application()
-        app.router.add_route("GET", "/{tail:.*}", self._dispatch)
-        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
-        await self._runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, 0))
-        self._port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock).start()
-
-    async def close(self) -> None:
-        """Stop serving and close open connections."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-    # -- addresses and records ---------------------------------------------
-    @property
-    def port(self) -> int:
-        """The bound port (after `start`)."""
-        assert self._port is not None, "FeedServer not started"
-        return self._port
-
-    @property
-    def base_url(self) -> str:
-        """http://127.0.0.1:<port>"""
-        return f"http://{self.host}:{self.port}"
 
     def url(self, path: str) -> str:
         """Absolute URL of `path` on this server."""

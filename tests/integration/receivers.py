@@ -28,11 +28,12 @@ import json
 import socket
 import time
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from aiohttp import web
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from .loopback import LoopbackServer
 
 __all__ = [
     "SLACK_PATH",
@@ -74,53 +75,14 @@ class RecordedPost:
         return json.loads(self.body)
 
 
-class Receiver:
+class Receiver(LoopbackServer):
     """A loopback HTTP server that records POSTs and answers from a script."""
 
     def __init__(self, *, default: Reply | None = None, host: str = "127.0.0.1") -> None:
-        self.host = host
+        super().__init__(host)
         self.default = default or Reply()
         self.requests: list[RecordedPost] = []
         self._script: list[Reply] = []
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
-
-    # -- lifecycle -----------------------------------------------------------
-    async def start(self) -> None:
-        """Bind a free loopback port and serve."""
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._dispatch)
-        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
-        await self._runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, 0))
-        self._port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock).start()
-
-    async def close(self) -> None:
-        """Stop serving."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-    @property
-    def base_url(self) -> str:
-        """http://127.0.0.1:<port>"""
-        assert self._port is not None, "receiver not started"
-        return f"http://{self.host}:{self._port}"
 
     # -- programming and records -------------------------------------------
     def script(self, *replies: Reply) -> None:

@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -24,7 +22,7 @@ from aiokafka import AIOKafkaProducer
 from newsradar.broker import EmbeddedBroker
 from newsradar.models import Article
 
-from .conftest import REPO, Service, consume, publish, wait_until
+from .conftest import Service, consume, publish, run_cli, wait_until
 from .feedserver import FeedServer
 from .receivers import SLACK_PATH, Reply, SlackReceiver, WebhookReceiver
 from .test_hostile_feeds import metric, metrics_port, scrape
@@ -66,19 +64,6 @@ DEAL_FEED = rss(
         )
     ]
 )
-
-
-async def newsradar(*args: str) -> subprocess.CompletedProcess[str]:
-    """Run the CLI in a subprocess, off the event loop (it runs its own loop)."""
-    return await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "newsradar.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=120,
-        check=False,
-    )
 
 
 async def produce(bootstrap: str, messages: list[tuple[str, int, bytes | None, bytes]]) -> None:
@@ -277,14 +262,14 @@ async def refused_deliveries(
         # The receivers recover; replaying the dead letters delivers each alert once.
         slack.default = Reply(200, "ok")
         hook.default = Reply(200, "ok")
-        result = await newsradar("dlq", "replay", "--config", str(config))
+        result = await run_cli("dlq", "replay", "--config", str(config))
         assert result.returncode == 0, result.stderr
         assert json.loads(result.stdout.strip().splitlines()[-1])["resent"] == 2
         deadline = time.monotonic() + 30
         while len(slack.received) < 1 or len(hook.received) < 1:
             assert time.monotonic() < deadline, service.log()[-3000:]
             await asyncio.sleep(0.2)
-        again = await newsradar("dlq", "replay", "--config", str(config))
+        again = await run_cli("dlq", "replay", "--config", str(config))
         assert again.returncode == 0, again.stderr
         assert json.loads(again.stdout.strip().splitlines()[-1])["resent"] == 0
         await asyncio.sleep(3.0)  # would be enough for a second delivery to arrive

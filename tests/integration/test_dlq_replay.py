@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +12,7 @@ import yaml
 
 from newsradar.broker import EmbeddedBroker
 
-from .conftest import REPO, Service, consume, publish, wait_until
+from .conftest import Service, consume, publish, run_cli, wait_until
 from .feedserver import FeedServer
 from .receivers import Reply, WebhookReceiver
 from .test_pipeline_service import SEED_TITLE, rss, shared_dir
@@ -23,18 +21,6 @@ pytestmark = pytest.mark.integration
 
 SECRET = "whsec_" + base64.b64encode(b"dlq-replay-test-secret-0123456789").decode()
 RULE = {"name": "layoffs", "kind": "layoff", "min_headcount": 1000, "channels": ["hooks"]}
-
-
-async def newsradar(*args: str) -> subprocess.CompletedProcess[str]:
-    """Run the CLI in a subprocess (it runs its own event loop)."""
-    return await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "newsradar.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=120,
-    )
 
 
 async def test_failed_delivery_is_dead_lettered_and_replayed_once(
@@ -71,18 +57,18 @@ async def test_failed_delivery_is_dead_lettered_and_replayed_once(
         assert "503" in letter["reason"] and SECRET not in letters[0].value.decode()
         assert len(hooks.requests) == 2 and not hooks.received
 
-        listed = await newsradar("dlq", "list", "--config", str(config))
+        listed = await run_cli("dlq", "list", "--config", str(config))
         assert listed.returncode == 0, listed.stderr
         assert "1 dead letters" in listed.stdout
 
         hooks.default = Reply(200, "ok")
-        first = await newsradar("dlq", "replay", "--config", str(config))
+        first = await run_cli("dlq", "replay", "--config", str(config))
         assert first.returncode == 0, first.stderr
         assert json.loads(first.stdout.splitlines()[-1])["resent"] == 1
         await wait_until(lambda: len(hooks.received) == 1, 60)
         assert hooks.received[0].headers["webhook-id"] == letter["key"]
 
-        second = await newsradar("dlq", "replay", "--config", str(config))
+        second = await run_cli("dlq", "replay", "--config", str(config))
         assert json.loads(second.stdout.splitlines()[-1])["resent"] == 0
         await asyncio.sleep(3)
         assert len(hooks.received) == 1
@@ -111,7 +97,7 @@ async def test_replay_deliver_sends_decisions_through_the_channels(tmp_path: Pat
             ),
             encoding="utf-8",
         )
-        result = await newsradar("replay", str(news), "--config", str(config), "--deliver")
+        result = await run_cli("replay", str(news), "--config", str(config), "--deliver")
         assert result.returncode == 0, result.stderr
         assert "[layoffs] new" in result.stdout
         assert len(hooks.received) == 1 and hooks.received[0].verified
