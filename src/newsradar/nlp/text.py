@@ -89,7 +89,8 @@ def split_sentences(text: str, abbreviations: frozenset[str]) -> list[Span]:
                     continue
             if text[i] == ".":
                 p = i
-                while p > max(0, i - 30) and (text[p - 1].isalnum() or text[p - 1] == "."):
+                lo = max(0, i - 30)
+                while p > lo and ((ch := text[p - 1]).isalnum() or ch == "."):
                     p -= 1
                 token = text[p:i].lower().rstrip(".")
                 if token in abbreviations or (len(token) == 1 and token.isalpha()):
