@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,11 @@ class PersonMention:
     surface: str
     start: int
     end: int
+
+
+_FIRST = itemgetter(0)
+_SECOND = itemgetter(1)
+_START = attrgetter("start")
 
 
 class Gazetteer:
@@ -145,9 +151,12 @@ class Gazetteer:
             ):
                 continue
             found.append((start, end, kind, name))
-        if not found:
+        if len(found) < 2:
             return found
-        found.sort(key=lambda m: (m[0], -(m[1] - m[0])))
+        # By start, longer first: two stable C-level sorts (secondary key first) give the
+        # order of one sort on (start, -length) without a Python key call per match.
+        found.sort(key=_SECOND, reverse=True)
+        found.sort(key=_FIRST)
         result: list[tuple[int, int, str, str]] = []
         last_end = -1
         for m in found:
@@ -437,7 +446,13 @@ def find_entities(
         """A capitalised word outside known names in [lo, hi) (cheap pre-check)."""
         if not blank:
             blank.append(_blank_out(norm, taken))
-        return _WORD_CAP.search(blank[0], max(lo, 0), hi) is not None
+        lo = max(lo, 0)
+        window = blank[0][lo:hi]
+        # Every match holds a capital ([A-ZÀ-Þ], and "×" sits in that range): a window
+        # without one (the common case once known names are blanked) needs no regex.
+        if window.islower() and "×" not in window:
+            return False
+        return _WORD_CAP.search(blank[0], lo, hi) is not None
 
     any_free = free(0, len(norm))  # no unknown capitalised word: no unknown name either
     candidates: list[tuple[str, int, int]] = []
@@ -650,7 +665,7 @@ def find_entities(
             if not any(start < e and s < end for s, e in taken):
                 orgs.append(OrgMention(o.name, form, start, end, o.known, o.wikidata, o.kind))
                 taken.append((start, end))
-    orgs.sort(key=lambda o: o.start)
+    orgs.sort(key=_START)
     return orgs, people
 
 
