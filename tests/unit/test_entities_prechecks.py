@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newsradar.nlp import entities
+from newsradar.nlp.lexicon import word_start_alternation
 
 # Letters around every boundary the patterns look at: capitals (ASCII and Latin-1, "×"
 # inside that range), lower-case, apostrophes, word joiners, digits, spaces, newlines.
@@ -41,3 +42,15 @@ def test_has_word_cap_examples() -> None:
     assert not entities._has_word_cap("in xAI now", 4, 10)  # starts inside "xAI"
     assert not entities._has_word_cap("all lower case", 0, 14)
     assert entities._has_word_cap("a × b", 0, 5)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    st.lists(st.text(alphabet="ab '%-é", min_size=1, max_size=4), min_size=1, max_size=4),
+    st.text(alphabet="ab '%-é_1\n", max_size=16),
+)
+def test_word_start_alternation_is_a_leading_lookbehind(words: list[str], text: str) -> None:
+    """word_start_alternation matches exactly where (?<!\\w)(?:words) does."""
+    plain = re.compile(rf"(?<!\w)(?:{'|'.join(re.escape(w) for w in words)})(?!\w)")
+    fast = re.compile(rf"{word_start_alternation(words)}(?!\w)")
+    assert [m.span() for m in fast.finditer(text)] == [m.span() for m in plain.finditer(text)]

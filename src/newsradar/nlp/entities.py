@@ -33,6 +33,7 @@ from newsradar.nlp.lexicon import (
     available_languages,
     lexicon,
     own_cue_words,
+    word_start_alternation,
     words_regex,
 )
 
@@ -1036,7 +1037,7 @@ def _employer_preps(lang: str) -> re.Pattern[str] | None:
     words = sorted(_lang_words(lang, "employer_preps"), key=len, reverse=True)
     if not words:
         return None
-    return re.compile(rf"(?<!\w)(?:{'|'.join(re.escape(w) for w in words)})(?= )")
+    return re.compile(rf"{word_start_alternation(words)}(?= )")
 
 
 def _sentence_subject(

@@ -37,7 +37,14 @@ from functools import cache
 from typing import Protocol
 
 from newsradar.nlp.entities import OrgMention
-from newsradar.nlp.lexicon import CueHit, Lexicon, available_languages, lexicon, words_regex
+from newsradar.nlp.lexicon import (
+    CueHit,
+    Lexicon,
+    available_languages,
+    lexicon,
+    word_start_alternation,
+    words_regex,
+)
 from newsradar.nlp.text import Span, split_clauses
 
 INVEST_SUBJECT = frozenset({"invest", "invest_noun", "back", "back_weak"})
@@ -219,10 +226,10 @@ def _word_list_re(lang: str, key: str, whole: bool = False) -> re.Pattern[str]:
     words = sorted(lexicon(lang).company.get(key, ()), key=len, reverse=True)
     if not words:
         return re.compile(r"(?!x)x")
-    body = "|".join(re.escape(w.lower()) for w in words)
     if whole:
+        body = "|".join(re.escape(w.lower()) for w in words)
         return re.compile(rf"^(?:\s*(?:{body})\s*)+$")
-    return re.compile(rf"(?<!\w)(?:{body})(?!\w)")
+    return re.compile(rf"{word_start_alternation([w.lower() for w in words])}(?!\w)")
 
 
 def _year_marks_past(ctx: Context, clause: Span) -> bool:
@@ -256,7 +263,7 @@ def _founded_re(lang: str) -> re.Pattern[str]:
     )
     if not words:
         return re.compile(r"(?!x)x")
-    return re.compile(rf"(?<!\w)(?:{'|'.join(re.escape(w) for w in words)})")
+    return re.compile(word_start_alternation(words))
 
 
 @cache
