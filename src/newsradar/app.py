@@ -230,7 +230,7 @@ class Pipeline:
         @app.agent(self.topics[FEEDS_TOPIC], name="apply_feed_commands")
         async def apply_feed_commands(stream: Any) -> None:
             async for event in stream.events():
-                await self._apply_feed_command(event)
+                await self._guarded("feeds", event, self._apply_feed_command)
 
         @app.agent(self.topics["news.articles"], name="analyze_articles")
         async def analyze_articles(stream: Any) -> None:
@@ -481,17 +481,7 @@ class Pipeline:
     # -- feeds --------------------------------------------------------------------------
 
     async def _apply_feed_command(self, event: Any) -> None:
-        try:
-            command = decode(FeedCommand, event.value)
-        except DecodeError as exc:
-            await self.dead_letter(
-                "feeds",
-                self.topics[FEEDS_TOPIC].get_topic_name(),
-                str(exc),
-                event.key,
-                event.value,
-            )
-            return
+        command = decode(FeedCommand, event.value)
         key = command.feed_id.encode()
         previous = self.feeds_table.get(key)
         state = None

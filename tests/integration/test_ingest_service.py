@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,46 @@ async def test_articles_published_once_then_304_then_new_item_once(
     await wait_until(lambda: len(feeds.requests) >= polls_before + 4, timeout=60)
     records = await consume(kafka.bootstrap, topic, expect=6, timeout=10, settle=2.0)
     assert len(records) == 6
+
+
+def _children(pid: int) -> set[int]:
+    """Every descendant of `pid` (from /proc)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(fields[1])
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier}
+        found |= frontier
+    return found
+
+
+async def test_parse_processes_exit_when_the_worker_is_killed(
+    kafka: EmbeddedBroker,
+    feeds: FeedServer,
+    service_config: object,
+    services: list[Service],
+    tmp_path: Path,
+) -> None:
+    """After a SIGKILL of the worker, its feed-parsing processes do not linger."""
+    path = publish(feeds, "tech.xml", (DATA / "e2e" / "tech.xml").read_bytes())
+    config = service_config([{"name": "Tech", "url": feeds.url(path)}])  # type: ignore[operator]
+    service = Service(config, tmp_path / "service.log").start()
+    services.append(service)
+    await service.started()
+    await service.wait_for_log("feed polled", timeout=60)
+    assert service.process is not None
+    helpers = _children(service.process.pid)
+    assert len(helpers) >= 2, "the parse pool (fork server and workers) should be running"
+    service.stop(signal.SIGKILL)
+
+    def gone() -> bool:
+        return not any(Path(f"/proc/{pid}").exists() for pid in helpers)
+
+    await wait_until(gone, timeout=15)

@@ -13,6 +13,8 @@ import functools
 import hashlib
 import logging
 import multiprocessing
+import os
+import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
@@ -39,8 +41,32 @@ def parse_executor(processes: int) -> Executor:
     if processes <= 0:
         return ThreadPoolExecutor(max_workers=2, thread_name_prefix="newsradar-parse")
     return ProcessPoolExecutor(
-        max_workers=processes, mp_context=multiprocessing.get_context("forkserver")
+        max_workers=processes,
+        mp_context=multiprocessing.get_context("forkserver"),
+        initializer=_exit_with,
+        initargs=(os.getpid(),),
     )
+
+
+def _exit_with(owner_pid: int) -> None:
+    """In a parse process: exit when the worker that owns the pool is gone.
+
+    A pool process holds both ends of its task pipe, so it never sees its owner die; after
+    a SIGKILL of the worker it would wait forever (its parent is the fork server, so
+    PR_SET_PDEATHSIG cannot help). A daemon thread checks the owner every second.
+    """
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            try:
+                os.kill(owner_pid, 0)
+            except ProcessLookupError:
+                os._exit(0)
+            except PermissionError:  # the pid was reused by another user's process
+                os._exit(0)
+
+    threading.Thread(target=watch, name="newsradar-owner-watch", daemon=True).start()
 
 
 @dataclass(frozen=True, slots=True)
