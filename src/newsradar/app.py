@@ -111,6 +111,8 @@ class Pipeline:
             stages=list(STAGES),
         )
         kafka = settings.kafka
+        # Faust wants a data directory even with in-memory tables; it is removed on exit.
+        self._scratch = tempfile.TemporaryDirectory(prefix="newsradar-")
         # The embedded broker holds a join open for the whole rebalance timeout, so it gets
         # short timeouts; a real cluster gets Faust's defaults unless configured.
         fetch_wait_ms = kafka.fetch_max_wait_ms or (50 if embedded else None)
@@ -124,7 +126,7 @@ class Pipeline:
             store="memory://",
             topic_partitions=kafka.partitions,
             topic_replication_factor=kafka.replication_factor,
-            datadir=datadir or tempfile.mkdtemp(prefix="newsradar-"),
+            datadir=datadir or self._scratch.name,
             web_enabled=True,
             web_bind=settings.metrics.host,
             web_port=settings.metrics.port,
@@ -297,6 +299,7 @@ class Pipeline:
                 self.poller = None
                 await self.fetcher.close()
                 self._executor.shutdown(wait=False, cancel_futures=True)
+                self._scratch.cleanup()
 
     def is_ready(self) -> bool:
         """Broker reachable (consumer has an assignment or is running) and agents started."""
