@@ -25,6 +25,7 @@ from newsradar.alerts.delivery import (
 from newsradar.alerts.webhook import receiver_secret
 from newsradar.config import Channel, LogChannel, SlackChannel, WebhookChannel
 from newsradar.models import Alert, Event
+from newsradar.testing import deal_event
 from tests.integration.receivers import (
     SLACK_PATH,
     Receiver,
@@ -53,31 +54,18 @@ FAST = DeliverySettings(
 
 def make_event(**kw: Any) -> Event:
     """A new deal event Microsoft -> OpenAI, $10bn, two sources."""
-    fields: dict[str, Any] = {
-        "event_id": "e1",
-        "key": "deal:microsoft|openai",
-        "kind": "deal",
-        "status": "new",
-        "version": 1,
-        "parties": ["Microsoft", "OpenAI"],
-        "investor": "Microsoft",
-        "target": "OpenAI",
-        "amount_usd": 1e10,
-        "amount": 1e10,
-        "currency": "USD",
-        "stage": "announced",
-        "first_seen": T0,
-        "last_seen": T0,
-        "article_ids": ["a1", "a2"],
-        "report_count": 2,
-        "sources": ["Wire A", "Journal B"],
-        "languages": ["en", "fr"],
-        "evidence": "Microsoft will invest $10 billion in OpenAI, the companies said.",
-        "title": "Microsoft invests in OpenAI",
-        "url": "https://news.example/microsoft-openai",
-    }
-    fields.update(kw)
-    return Event(**fields)
+    return deal_event(
+        **{
+            "stage": "announced",
+            "article_ids": ["a1", "a2"],
+            "report_count": 2,
+            "sources": ["Wire A", "Journal B"],
+            "languages": ["en", "fr"],
+            "evidence": "Microsoft will invest $10 billion in OpenAI, the companies said.",
+            "url": "https://news.example/microsoft-openai",
+            **kw,
+        }
+    )
 
 
 def make_alert(channels: list[str], **event_kw: Any) -> Alert:

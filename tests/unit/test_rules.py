@@ -9,10 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from newsradar import testing
 from newsradar.alerts import apply_and_decide, decide, ledger_key, matches
 from newsradar.config import EventSettings, RuleSettings
 from newsradar.events import EventBook, Report, deal_key, layoff_key
 from newsradar.models import Alert, Event
+from newsradar.testing import deal_event
 
 T0 = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 NOW = datetime(2024, 3, 1, 9, 0, 5, tzinfo=UTC)
@@ -26,43 +28,19 @@ def rule(name: str = "r", kind: str = "deal", **kw: Any) -> RuleSettings:
 
 def event(**kw: Any) -> Event:
     """A new deal event Microsoft -> OpenAI, $10bn, one English source."""
-    fields: dict[str, Any] = {
-        "event_id": "e1",
-        "key": "deal:microsoft|openai",
-        "kind": "deal",
-        "status": "new",
-        "version": 1,
-        "parties": ["Microsoft", "OpenAI"],
-        "investor": "Microsoft",
-        "target": "OpenAI",
-        "amount_usd": 1e10,
-        "first_seen": T0,
-        "last_seen": T0,
-        "article_ids": ["a1"],
-        "report_count": 1,
-        "sources": ["Wire A"],
-        "languages": ["en"],
-        "evidence": "Microsoft invests $10 billion in OpenAI",
-        "title": "Microsoft invests in OpenAI",
-    }
-    fields.update(kw)
-    return Event(**fields)
+    return deal_event(**{"first_seen": T0, "last_seen": T0, "amount": None, "currency": None, **kw})
 
 
 def layoff_event(**kw: Any) -> Event:
     """A new layoff event at Microsoft."""
-    fields: dict[str, Any] = {
-        "key": "layoff:microsoft",
-        "kind": "layoff",
-        "parties": ["Microsoft"],
-        "investor": None,
-        "target": None,
-        "amount_usd": None,
-        "company": "Microsoft",
-        "headcount": 10000,
-    }
-    fields.update(kw)
-    return event(**fields)
+    return testing.layoff_event(
+        **{
+            "first_seen": T0,
+            "last_seen": T0,
+            "evidence": "Microsoft invests $10 billion in OpenAI",
+            **kw,
+        }
+    )
 
 
 # --- matches --------------------------------------------------------------------------

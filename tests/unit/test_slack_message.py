@@ -20,55 +20,36 @@ from newsradar.alerts.slack import (
     is_update,
 )
 from newsradar.models import Alert, Event
+from newsradar.testing import deal_event, layoff_event
 
 T0 = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
 
 
 def event(**kw: Any) -> Event:
     """A new deal event Microsoft -> OpenAI, $10bn, three sources."""
-    fields: dict[str, Any] = {
-        "event_id": "e1",
-        "key": "deal:microsoft|openai",
-        "kind": "deal",
-        "status": "new",
-        "version": 1,
-        "parties": ["Microsoft", "OpenAI"],
-        "investor": "Microsoft",
-        "target": "OpenAI",
-        "amount_usd": 1e10,
-        "amount": 1e10,
-        "currency": "USD",
-        "first_seen": T0,
-        "last_seen": T0,
-        "article_ids": ["a1", "a2", "a3"],
-        "report_count": 3,
-        "sources": ["Wire A", "Journal B", "Daily C"],
-        "languages": ["en"],
-        "evidence": "Microsoft will invest $10 billion in OpenAI.",
-        "title": "Microsoft invests in OpenAI",
-        "url": "https://news.example/a1",
-    }
-    fields.update(kw)
-    return Event(**fields)
+    return deal_event(
+        **{
+            "article_ids": ["a1", "a2", "a3"],
+            "report_count": 3,
+            "sources": ["Wire A", "Journal B", "Daily C"],
+            "evidence": "Microsoft will invest $10 billion in OpenAI.",
+            "url": "https://news.example/a1",
+            **kw,
+        }
+    )
 
 
 def layoff(**kw: Any) -> Event:
     """A new layoff event at Microsoft, 10,000 jobs."""
-    fields: dict[str, Any] = {
-        "key": "layoff:microsoft",
-        "kind": "layoff",
-        "parties": ["Microsoft"],
-        "investor": None,
-        "target": None,
-        "company": "Microsoft",
-        "amount_usd": None,
-        "amount": None,
-        "currency": None,
-        "headcount": 10_000,
-        "evidence": "Microsoft will cut 10,000 jobs.",
-    }
-    fields.update(kw)
-    return event(**fields)
+    return layoff_event(
+        **{
+            "article_ids": ["a1", "a2", "a3"],
+            "report_count": 3,
+            "sources": ["Wire A", "Journal B", "Daily C"],
+            "url": "https://news.example/a1",
+            **kw,
+        }
+    )
 
 
 def alert(ev: Event, *, realert: bool = False, reason: str | None = None) -> Alert:
