@@ -598,6 +598,11 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
                 ):
                     # "Amazon doubles down on Anthropic with another $4bn investment"
                     target, investor = near, before[0]
+        # "Thrive Capital led the round, with GV ...": the object is the round itself, so
+        # the company funded is the article's, not a name after a clause mark.
+        round_object = cat == "back_weak" and any(
+            cue.start <= h.start <= cue.end + 2 for k in _FUNDING_CONTEXT for h in s.cats.get(k, ())
+        )
         if target is None:
             prep = words_regex(ctx.lang, "target_prep")
             tail = ctx.lower[cue.end : min(clause.end + 60, s.span.end)]
@@ -612,6 +617,8 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
                     h.category == "job" and cue.end <= h.start < o.start for h in s.hits
                 ):
                     break  # "cuts 14% of staff following Meta's ...": a share of the workforce
+                if round_object and any(c in between for c in _CLAUSE_MARKS):
+                    break
                 if cat in ("back", "back_weak") and (
                     len(between.split()) <= 3
                     or (share and _prep_close(_ANY, " " + between, ctx.lang))
@@ -621,6 +628,13 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
                 if len(between) <= 90 and _prep_close(prep, between, ctx.lang):
                     target = o
                     break
+            if (
+                target is None
+                and round_object
+                and ctx.main_org is not None
+                and (investor is None or ctx.main_org.name != investor.name)
+            ):
+                target = ctx.main_org
             if target is None:
                 pm = prep.search(tail)
                 if pm and anaphor.match(tail, pm.end() + 1) and pm.start() < 60:
