@@ -487,7 +487,7 @@ def find_entities(
                     res = _read_forward(norm, m.end(), rules)
             if res is None and rules.adjectives_after_nouns:
                 # "la start-up lyonnaise Vectora AI": one lower-case adjective between.
-                m = _ADJECTIVE.match(norm, hit.end)
+                m = _ADJECTIVE.match(norm, hit.end) or _ADJECTIVE_AI.match(norm, hit.end)
                 if m and m.group(1).lower() not in rules.stop_lower:
                     res = _read_forward(norm, m.end(), rules)
             if res is not None:
@@ -765,6 +765,9 @@ _DEMONYM_ENDINGS = (
     "co",
 )
 _ADJECTIVE = re.compile(r" ([a-zà-ÿ]{3,})(?= [A-ZÀ-Þ])")
+#: The same with the field after the adjective: "la start-up genevoise d'IA Cerebrix",
+#: "la startup madrileña de IA Kairos".
+_ADJECTIVE_AI = re.compile(r" ([a-zà-ÿ]{3,}) (?:d'|d’|de |de l'|de la )(?:IA|AI)(?= [A-ZÀ-Þ])")
 #: A capitalised word and "AI": the usual shape of an AI company's name ("Kontext AI").
 #: (The lookbehind sits after the capital, so the regex engine scans for capitals fast.)
 _AI_NAMED = re.compile(r"([A-ZÀ-Þ](?<![\w.&-].)[a-zà-ÿ]+[\w-]*) AI(?![\w.-])")
