@@ -116,6 +116,7 @@ class DealFound:
     evidence: tuple[int, int]
     ai: bool
     explicit_investor: bool = False
+    lead: bool = False  # the investor was named by a lead phrase ("led by", "mené par")
 
 
 @dataclass(slots=True)
@@ -406,6 +407,25 @@ def _pick_amount(ctx: Context, s: _Sentence, cue: CueHit) -> AmountLike | None:
         ):
             return m
     return picked
+
+
+@cache
+def _lead_markers(lang: str) -> tuple[str, ...]:
+    """Parts of an investor phrase that name the lead ("led by", "mené par")."""
+    return tuple(lexicon(lang).extra.get("lead_markers") or ())
+
+
+def _lead_phrase(ctx: Context, s: _Sentence, found: list[OrgMention]) -> bool:
+    """True when the investor phrase right before the first of `found` names a lead."""
+    if not found:
+        return False
+    markers = _lead_markers(ctx.lang)
+    for h in s.cats.get("investor_after", ()):
+        if h.end <= found[0].start and found[0].start - h.end <= 40:
+            phrase = ctx.lower[h.start : h.end]
+            if any(m in phrase for m in markers):
+                return True
+    return False
 
 
 def _investors_after(ctx: Context, s: _Sentence, cue_end: int) -> list[OrgMention]:
@@ -745,6 +765,7 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
         evidence=(cue.start, cue.end),
         ai=ai,
         explicit_investor=bool(explicit),
+        lead=_lead_phrase(ctx, s, explicit),
     )
 
 
@@ -855,6 +876,7 @@ def extract_deals(ctx: Context) -> list[DealFound]:
                         evidence=(inv[0].start, inv[0].end),
                         ai=False,
                         explicit_investor=True,
+                        lead=_lead_phrase(ctx, s, inv),
                     )
                 )
     deals = _merge_deals(found)
@@ -914,7 +936,19 @@ def _merge_deals(found: list[DealFound]) -> list[DealFound]:
             if m.background != d.background or d.target is None or m.target != d.target:
                 continue
             if not (m.investor is None or d.investor is None or m.investor == d.investor):
-                continue
+                if not (m.explicit_investor and d.explicit_investor and m.lead != d.lead):
+                    continue
+                # "lève 235 M$ auprès de A, B et C ... tour mené par D": D leads, the
+                # others take part.
+                lead, other = (d, m) if d.lead else (m, d)
+                co = dict.fromkeys([other.investor, *other.co_investors, *lead.co_investors])
+                m.co_investors = [c for c in co if c and c != lead.investor]
+                m.investor = lead.investor
+                m.lead = True
+                m.amount = _better_amount(m.amount, d.amount)
+                m.stage = m.stage or d.stage
+                m.ai = m.ai or d.ai
+                break
             if d.investor and (
                 m.investor is None or (d.explicit_investor and not m.explicit_investor)
             ):
