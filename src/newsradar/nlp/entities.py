@@ -647,6 +647,8 @@ def find_entities(
     for name, start, end in candidates:
         if any(start < e and s < end for s, e in taken):
             continue
+        if any(start < e and s < end for s, e in money_spans):
+            continue  # "das Berliner Start-up 50 Millionen Euro ...": an amount, not a name
         if name in known_names or name in gaz.aliases:
             continue
         if any(name in p.name.split(" ") for p in people):

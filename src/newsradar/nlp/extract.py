@@ -688,8 +688,18 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
         named_after = am is not None and any(0 <= o.start - (lead + am.end()) <= 3 for o in s.orgs)
         companies = [o for o in before if o.kind != "investor"]
         adjacent = companies and _subject_adjacent(ctx, companies[-1], cue.start)
+        inner = None if am is not None or companies else anaphor.search(head)
         if am is not None and not named_after and ctx.main_org is not None:
             target = ctx.main_org  # "La start-up ... lève 450 millions"
+        elif (
+            inner is not None
+            and ctx.main_org is not None
+            and ctx.main_org.kind != "investor"
+            and all(o.start >= s.span.start + inner.end() for o in before)
+        ):
+            # "Erst vor einem Monat hatte das Berliner Start-up 50 Millionen Euro in einer
+            # von Earlybird angeführten Runde eingesammelt": the subject after the verb.
+            target = ctx.main_org
         elif adjacent:
             target = companies[-1]  # "Former Google engineers' startup Lumen raises"
         elif companies:
@@ -700,6 +710,13 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
             after = [o for o in s.orgs if o.start >= cue.end]
             if after and not explicit:
                 target = after[0]
+        if not explicit and ctx.lang == "de":
+            # Verb-final German: "in einer von Earlybird angeführten Runde eingesammelt".
+            explicit = [
+                o
+                for o in _investors_after(ctx, s, clause.start + 1)
+                if clause.start <= o.start < cue.start and (target is None or o.name != target.name)
+            ]
         investor = explicit[0] if explicit else _investor_by_link(ctx, s, cue.end, target)
         if cat in ("raise", "raise_weak") and (
             any(
