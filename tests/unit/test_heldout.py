@@ -15,9 +15,9 @@ from newsradar.evaluation import EvalReport, evaluate, evaluate_items, format_re
 
 HELDOUT = Path(__file__).resolve().parents[1] / "data" / "eval" / "heldout.jsonl"
 
-# Achieved on the whole set (both halves) when the floors were set: topic F1 0.960 /
+# Achieved on the whole set (both halves) when the floors were set: topic F1 0.968 /
 # 0.984, languages >= 0.933, organisations 0.975, deals with amount 57/64, layoffs 61/64.
-MIN_TOPIC_F1 = {"ai_investment": 0.95, "layoffs": 0.97}
+MIN_TOPIC_F1 = {"ai_investment": 0.96, "layoffs": 0.97}
 MIN_LANGUAGE_F1 = 0.92
 MIN_ORG_F1 = 0.97
 MIN_DEALS = 0.88
