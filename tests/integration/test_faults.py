@@ -161,7 +161,11 @@ async def test_sigkill_mid_delivery_then_restart_loses_and_doubles_nothing(
         await wait_for(lambda: len(hook.requests) >= 3, 60, "a hanging delivery", service.log())
         # Let the accepted deliveries reach the ledger: a kill between a receiver's 200 and
         # the ledger write is the one window only the receiver's webhook-id dedup can cover.
-        await asyncio.sleep(1.0)
+        # Wait for the two ledger entries on its changelog rather than for a fixed time (a
+        # loaded machine can take longer than a second).
+        ledger = f"nr-{service_config.run_id}-ledger-changelog"
+        written = await consume(kafka.bootstrap, ledger, expect=2, timeout=60)
+        assert len(written) >= 2
         assert service.process is not None
         assert service.stop(signal.SIGKILL) == -signal.SIGKILL
         # Requests already on the wire are still read by the receiver: they get the hanging
