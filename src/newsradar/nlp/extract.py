@@ -971,8 +971,11 @@ def _merge_deals(found: list[DealFound]) -> list[DealFound]:
             ):
                 m.investor = d.investor
             if d.co_investors:
-                co = dict.fromkeys([*m.co_investors, *d.co_investors])
-                m.co_investors = [c for c in co if c != m.investor]
+                co_investors: list[str] = []
+                for name in (*m.co_investors, *d.co_investors):
+                    if name != m.investor and name not in co_investors:
+                        co_investors.append(name)
+                m.co_investors = co_investors
             m.amount = _better_amount(m.amount, d.amount)
             m.stage = m.stage or d.stage
             m.ai = m.ai or d.ai
