@@ -149,30 +149,10 @@ class Pipeline:
             )
             for name in (*TOPIC_NAMES, *INTERNAL_TOPICS)
         }
-        self.feeds_table = self.app.Table(
-            "feeds",
-            default=None,
-            partitions=kafka.partitions,
-            key_type=bytes,
-            value_type=bytes,
-            schema=faust.Schema(key_serializer="raw", value_serializer="raw"),
-        )
-        self.events_table = self.app.Table(
-            "events",
-            default=None,
-            partitions=kafka.partitions,
-            key_type=bytes,
-            value_type=bytes,
-            schema=faust.Schema(key_serializer="raw", value_serializer="raw"),
-        )
-        self.ledger_table = self.app.Table(
-            "ledger",
-            default=None,
-            partitions=kafka.partitions,
-            key_type=bytes,
-            value_type=bytes,
-            schema=faust.Schema(key_serializer="raw", value_serializer="raw"),
-        )
+        # Tables hold raw bytes: values are versioned wire models decoded by newsradar.
+        self.feeds_table = self._bytes_table("feeds")
+        self.events_table = self._bytes_table("events")
+        self.ledger_table = self._bytes_table("ledger")
         self.fingerprints = FingerprintIndex()
         # Organisation labels on metrics are limited to the gazetteer (bounded cardinality).
         self._known_orgs = frozenset(
@@ -200,6 +180,17 @@ class Pipeline:
             self.app, pattern="/faust-metrics", registry=self.registry, name_prefix="faust"
         )
         self._register()
+
+    def _bytes_table(self, name: str) -> Any:
+        """A Faust table of bytes keyed by bytes, co-partitioned with newsradar's topics."""
+        return self.app.Table(
+            name,
+            default=None,
+            partitions=self.settings.kafka.partitions,
+            key_type=bytes,
+            value_type=bytes,
+            schema=faust.Schema(key_serializer="raw", value_serializer="raw"),
+        )
 
     def topic_names(self) -> list[str]:
         """Every topic newsradar creates itself, prefix applied."""

@@ -193,7 +193,6 @@ class Poller:
                 time.perf_counter() - started
             )
         if result.status == 304 or result.body is None:
-            self.metrics.feed_polls.labels(state.name, "not_modified").inc()
             return self._ok(
                 state,
                 now,
@@ -206,7 +205,6 @@ class Poller:
         # An unchanged body (servers without validators) needs no parsing at all.
         digest = hashlib.blake2b(result.body, digest_size=16).hexdigest()
         if self._body_hashes.get(state.feed_id) == digest and state.polls > 0:
-            self.metrics.feed_polls.labels(state.name, "not_modified").inc()
             return self._ok(
                 state,
                 now,
@@ -240,7 +238,6 @@ class Poller:
             return self._failed(state, now, "malformed", parsed.bozo_reason or "no entries")
         if not parsed.articles:
             # A well-formed feed with no items (new, or emptied) is not failing.
-            self.metrics.feed_polls.labels(state.name, "empty").inc()
             self._body_hashes[state.feed_id] = digest
             log.info("feed has no items feed=%s", state.name)
             return self._ok(
@@ -268,7 +265,6 @@ class Poller:
             self.metrics.articles_published.labels(state.name).inc(len(fresh))
         self._body_hashes[state.feed_id] = digest
         outcome = "malformed" if parsed.bozo else "ok"
-        self.metrics.feed_polls.labels(state.name, outcome).inc()
         if parsed.bozo:
             log.info(
                 "feed is malformed but yielded entries feed=%s reason=%s",
@@ -310,6 +306,8 @@ class Poller:
         ttl_minutes: int | None = None,
         published: int = 0,
     ) -> PollOutcome:
+        """Count a successful poll under `outcome` and build its `polled` command."""
+        self.metrics.feed_polls.labels(state.name, outcome).inc()
         self.metrics.feed_last_success.labels(state.name).set(now.timestamp())
         self.metrics.feed_consecutive_errors.labels(state.name).set(0)
         interval = self._interval(state, now, entry_times, result, ttl_minutes)
