@@ -473,10 +473,16 @@ def find_entities(
             if nxt in known_starts:
                 continue  # "ChatGPT maker OpenAI": the name is known already
             cue = norm[hit.start : hit.end]
-            if cue in rules.suffixes and cue[0].isupper() and " " not in cue:
+            word = hit.start + cue.rfind(" ") + 1  # the cue's last word
+            if norm[word].isupper() and (
+                (cue in rules.suffixes and word == hit.start)
+                # Where common nouns are lower-case, a capitalised one inside a sentence
+                # ("La Banque Ardennaise", "a Fonds Solaris") is part of a name as well.
+                or (not rules.capitalised_nouns and word > 0 and norm[word - 2] not in ".\n")
+            ):
                 # "Grupo Altamira Media": a capitalised group word opens the name itself.
-                res = _read_forward(norm, hit.start, rules)
-                if res is not None and res[1] == hit.start and " " in res[0]:
+                res = _read_forward(norm, word, rules)
+                if res is not None and res[1] == word and " " in res[0]:
                     candidates.append(res)
                     continue
             res = _read_forward(norm, hit.end, rules)
@@ -999,7 +1005,7 @@ def _target_after(
         return None
     if rules.capitalised_nouns:
         after = norm[end : end + 1]
-        if after not in ("", ",", ";", ".", "(") or _german_noun(name, lex):
+        if after not in ("", ",", ";", ".", "(", "\n") or _german_noun(name, lex):
             return None
     return res
 
