@@ -857,8 +857,10 @@ def extract_deals(ctx: Context) -> list[DealFound]:
         amount_cues = cats.get("amount", [])
         s = ctx.view(idx)
         n_before = len(found)
+        idle = list(cues)  # cues that gave no deal of their own
         if s.orgs:
             last_end = -1
+            idle = []
             for h in cues:
                 if h.start < last_end:
                     continue  # overlapping cue ("invest" inside "invests in")
@@ -866,15 +868,24 @@ def extract_deals(ctx: Context) -> list[DealFound]:
                 deal = _deal_for_cue(ctx, s, h)
                 if deal is not None:
                     found.append(deal)
-        if (cues or amount_cues) and len(found) == n_before and s.money:
+                else:
+                    idle.append(h)
+        used = {id(d.amount) for d in found[n_before:] if d.amount is not None}
+        if len(found) > n_before:
+            # "La eléctrica, que ya invirtió 5 millones en 2022, aporta ahora 12 millones":
+            # a cue with no named party may still carry the amount of the article's deal.
+            idle = [h for h in idle if h.category in _RAISE_OR_INVEST]
+        if (idle or amount_cues) and s.money:
             # "The deal would be worth $10 billion": an amount for the article's deal.
-            cue = (cues or amount_cues)[0]
-            amount = _pick_amount(ctx, s, cue)
-            if amount is not None:
+            for cue in idle or amount_cues[:1]:
+                amount = _pick_amount(ctx, s, cue)
+                if amount is None or id(amount) in used:
+                    continue
+                used.add(id(amount))
                 clause = _clause_of(s.clauses, cue.start)
                 # With only an amount cue, a past word dates the report, not the deal
                 # ("media had previously said it would amount to $10 billion").
-                past = _background(ctx, s, clause) if cues else _year_marks_past(ctx, clause)
+                past = _background(ctx, s, clause) if idle else _year_marks_past(ctx, clause)
                 amounts.append((amount, past, _stage(ctx, s, clause)))
         first_inv = cats["investor_after"][0].start if has_inv_after else -1
         if has_inv_after and not any(h.start < first_inv for h in cues):
