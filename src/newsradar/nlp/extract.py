@@ -61,6 +61,7 @@ _YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
 
 _ANY = re.compile(r"^ ")  # a "preposition" matching the start: the whole gap is checked
 _RAISE_OR_INVEST = frozenset({"raise", "raise_weak", "invest", "back"})
+_CUT_CATEGORIES = frozenset({"layoff", "cut", "job"})
 _POSSESSIVE = re.compile(r"^(?:'s?|s)?\s*$")
 
 
@@ -579,8 +580,13 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
         return None
     if cue.category == "back_weak" and not (s.money or any(k in s.cats for k in _FUNDING_CONTEXT)):
         return None  # "Apple leads Samsung in sales" is no deal
+    if cue.category == "funding" and any(
+        h.category in _CUT_CATEGORIES and 0 <= h.start - cue.end <= 8 for h in s.hits
+    ):
+        return None  # "a new round of layoffs", "una nueva ronda de recortes"
     investor: OrgMention | None = None
     target: OrgMention | None = None
+    co_leads: list[OrgMention] = []
     explicit = _investors_after(ctx, s, cue.end)
     anaphor = _anaphor_re(ctx.lang)
     cat = cue.category
@@ -620,9 +626,16 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
                     target, investor = near, before[0]
         # "Thrive Capital led the round, with GV ...": the object is the round itself, so
         # the company funded is the article's, not a name after a clause mark.
+        # "ICONIQ y General Catalyst codirigen la serie B": an article may come between.
         round_object = cat == "back_weak" and any(
-            cue.start <= h.start <= cue.end + 2 for k in _FUNDING_CONTEXT for h in s.cats.get(k, ())
+            cue.start <= h.start <= cue.end + 5 and not _has_clause_mark(ctx, cue.end, h.start)
+            for k in _FUNDING_CONTEXT
+            for h in s.cats.get(k, ())
         )
+        if round_object and investor is not None:
+            co_leads = _coordinated_before(ctx, s, investor)
+            if co_leads:
+                investor, co_leads = co_leads[0], [*co_leads[1:], investor]
         if target is None:
             prep = words_regex(ctx.lang, "target_prep")
             tail = ctx.lower[cue.end : min(clause.end + 60, s.span.end)]
@@ -771,7 +784,11 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
         return None
     amount = _pick_amount(ctx, s, cue)
     ai = (target is not None and _is_ai_org(target)) or s.idx in ctx.ai_sentences
-    co = [o.name for o in explicit[1:] if investor is None or o.name != investor.name]
+    co = [
+        o.name
+        for o in (*explicit[1:], *co_leads)
+        if (investor is None or o.name != investor.name) and (target is None or o is not target)
+    ]
     return DealFound(
         investor=investor.name if investor else None,
         target=target.name if target else None,
@@ -784,6 +801,33 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
         explicit_investor=bool(explicit),
         lead=_lead_phrase(ctx, s, explicit),
     )
+
+
+def _has_clause_mark(ctx: Context, start: int, end: int) -> bool:
+    return any(c in _CLAUSE_MARKS for c in ctx.norm[start:end])
+
+
+def _coordinated_before(ctx: Context, s: _Sentence, org: OrgMention) -> list[OrgMention]:
+    """Organisations joined to `org` before it ("A, B et la montréalaise C"), first first.
+
+    Between two names only joiners, articles and at most two lower-case words (an
+    adjective such as "montréalaise") may stand.
+    """
+    joiners = {w.lower() for w in lexicon(ctx.lang).company.get("joiners", ())}
+    before = [o for o in s.orgs if o.end <= org.start]
+    chain: list[OrgMention] = []
+    last = org
+    for o in reversed(before):
+        words = ctx.lower[o.end : last.start].replace(",", " , ").split()
+        lead = 0
+        while lead < len(words) and words[lead] in joiners:
+            lead += 1
+        rest = words[lead:]
+        if not lead or len(rest) > 2 or not all(w.isalpha() for w in rest):
+            break
+        chain.insert(0, o)
+        last = o
+    return chain
 
 
 def _attribute_of(ctx: Context, first: OrgMention, second: OrgMention) -> bool:
