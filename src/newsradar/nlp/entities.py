@@ -740,7 +740,7 @@ _NEXT_WORD = re.compile(r" ([^\W\d_][\w.-]*)")
 
 #: Investment cues after which an unknown name introduced by a target preposition is
 #: the company invested in ("investiert 45 Mio. Euro in Synaptix, das ...").
-_TARGET_CATEGORIES = frozenset({"invest", "invest_noun", "back"})
+_TARGET_CATEGORIES = frozenset({"invest", "invest_noun", "back", "back_weak"})
 _PATTERN_CATEGORIES = (
     frozenset({"co_before", "co_after", "co_suffix", "investor_after"})
     | SUBJECT_CATEGORIES
@@ -1005,12 +1005,16 @@ def _target_after(
         return None
     if rules.capitalised_nouns:
         after = norm[end : end + 1]
+        if _SEPARABLE_TAIL.match(norm, end):
+            after = ""  # "steigt bei Noxtua ein", "führt die Runde bei Parloa an"
         if after not in ("", ",", ";", ".", "(", "\n") or _german_noun(name, lex):
             return None
     return res
 
 
 _WORD = re.compile(r" *([^\s,;:()]+)")
+#: A German separable-verb particle closing the clause after a name.
+_SEPARABLE_TAIL = re.compile(r" (?:an|ein|auf|mit|zu|bei)(?=$|[\n,;.:)])")
 
 
 def _employer_after_prep(
@@ -1302,7 +1306,10 @@ def _is_noun(low: str, nouns: frozenset[str]) -> bool:
 
 @cache
 def _hyphen_suffixes(nouns: frozenset[str]) -> tuple[str, ...]:
-    return tuple("-" + n for n in nouns if len(n) > 3)
+    # "*-ki" in a lexicon is a compound ending of its own ("Legal-KI", "Medizin-KI").
+    return tuple("-" + n for n in nouns if len(n) > 3) + tuple(
+        n for n in nouns if n.startswith("-") and len(n) > 2
+    )
 
 
 @cache
