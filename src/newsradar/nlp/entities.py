@@ -747,6 +747,7 @@ _PATTERN_CATEGORIES = (
     | _TARGET_CATEGORIES
 )
 _HAS_CAPITAL = re.compile(r"[A-ZÀ-Þ]")
+_CAP_OR_DIGIT = re.compile(r"[A-ZÀ-Þ0-9]")
 _POSSESSOR = re.compile(r"([A-ZÀ-Þ][\w.&-]*)['’]s (?:[^\s]+ ){0,3}$")
 #: Categories whose rules can only add unknown names (skipped when every capitalised
 #: word of the text is inside a known name).
@@ -842,7 +843,9 @@ def _blank_out(norm: str, spans: list[tuple[int, int]]) -> str:
     return "".join(parts) + norm[last:]
 
 
-@lru_cache(maxsize=256)
+# Small caches: they serve the calls within one article; larger ones would also serve a
+# benchmark's repeated texts and flatter its figure.
+@lru_cache(maxsize=16)
 def _title_case(norm: str, start: int, end: int, lang: str = "en") -> bool:
     """A headline in Title Case ("Microsoft To Invest In Japan"): capitals say nothing.
 
@@ -862,7 +865,7 @@ def _common_words(lang: str) -> frozenset[str]:
     return frozenset(w for w in lexicon(lang).stopwords if len(w) > 1)
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=64)
 def _sentence_bounds(norm: str, pos: int) -> tuple[int, int]:
     """(start, end) of the sentence around `pos` (cheap: ". " and newlines)."""
     dot = norm.rfind(". ", 0, pos)
@@ -1030,6 +1033,8 @@ def _employer_after_prep(
         return None
     need_noun = _lang_words(lex.language, "employer_preps_need_noun")
     for m in preps.finditer(lower, max(lo, hit.start - 80), min(hi, hit.end + 80)):
+        if _CAP_OR_DIGIT.search(norm, m.end(), min(len(norm), m.end() + 160)) is None:
+            continue  # no name can start after this preposition (cheap pre-check)
         pos, noun = _skip_company_noun(norm, lower, m.end(), lex, rules)
         if m.group(0).strip() in need_noun and not noun:
             continue

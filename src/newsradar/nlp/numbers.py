@@ -728,9 +728,13 @@ def _drop_inside_percent(tokens: list[_Token]) -> list[_Token]:
     return kept
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=4)
 def _tokens(text: str, lang: str) -> _Read:
-    """Tokens of `text` in `lang`, cached so find_money/headcounts/percentages share them."""
+    """Tokens of `text` in `lang`, cached so find_money/headcounts/percentages share them.
+
+    Only the last few texts are kept: sharing within one article is the point, and a
+    larger cache would make a benchmark that repeats texts look faster than real use.
+    """
     return _tokenize(text, _grammar(lang))
 
 
