@@ -44,6 +44,7 @@ _TRIGGERS = frozenset(
         "funding",
         "back",
         "back_weak",
+        "acquire",
         "layoff",
         "cut",
         "investor_after",

@@ -689,6 +689,7 @@ _BUSINESS = frozenset(
         "funding",
         "back",
         "back_weak",
+        "acquire",
         "investor_after",
         "layoff",
         "cut",
@@ -740,7 +741,7 @@ _NEXT_WORD = re.compile(r" ([^\W\d_][\w.-]*)")
 
 #: Investment cues after which an unknown name introduced by a target preposition is
 #: the company invested in ("investiert 45 Mio. Euro in Synaptix, das ...").
-_TARGET_CATEGORIES = frozenset({"invest", "invest_noun", "back", "back_weak"})
+_TARGET_CATEGORIES = frozenset({"invest", "invest_noun", "back", "back_weak", "acquire"})
 _PATTERN_CATEGORIES = (
     frozenset({"co_before", "co_after", "co_suffix", "investor_after"})
     | SUBJECT_CATEGORIES
@@ -751,7 +752,7 @@ _CAP_OR_DIGIT = re.compile(r"[A-ZÀ-Þ0-9]")
 _POSSESSOR = re.compile(r"([A-ZÀ-Þ][\w.&-]*)['’]s (?:[^\s]+ ){0,3}$")
 #: Categories whose rules can only add unknown names (skipped when every capitalised
 #: word of the text is inside a known name).
-_UNKNOWN_ONLY = frozenset({"investor_after", "invest", "invest_noun", "back"})
+_UNKNOWN_ONLY = frozenset({"investor_after", "invest", "invest_noun", "back", "acquire"})
 _DEMONYM_ENDINGS = (
     "ana",
     "ano",
@@ -920,6 +921,7 @@ _COMPANY_CONTEXT = frozenset(
         "funding",
         "back",
         "back_weak",
+        "acquire",
         "investor_after",
         "layoff",
         "cut",
@@ -981,13 +983,26 @@ def _target_after(
     stop = min(hit.end + 60, len(norm) if nl < 0 else nl)  # abbreviations ("Mio.") are no end
     preps = words_regex(lex.language, "target_prep")
     last = hit.phrase.strip("*").lower().rsplit(" ", 1)[-1]
+    starts: list[int] = []
+    if hit.category == "acquire":
+        starts.append(hit.end)  # "buys Casetext": the object follows the verb
     if preps.fullmatch(last) or last in _lang_words(lex.language, "links"):
-        pos = hit.end  # "entre au capital de Cortexia", "participación en Peritia"
+        starts.append(hit.end)  # "entre au capital de Cortexia", "participación en Peritia"
     else:
         m = preps.search(lower, hit.end, stop)
-        if m is None:
-            return None
-        pos = m.end()
+        if m is not None:
+            starts.append(m.end())  # "übernimmt 20 Prozent an dem KI-Start-up Quantix"
+    for pos in starts:
+        res = _name_at(norm, lower, hit, lex, rules, pos)
+        if res is not None:
+            return res
+    return None
+
+
+def _name_at(
+    norm: str, lower: str, hit: CueHit, lex: Lexicon, rules: _NameRules, pos: int
+) -> tuple[str, int, int] | None:
+    """The unknown name a target phrase starting at `pos` names (see `_target_after`)."""
     if norm[pos : pos + 45].islower() or not _HAS_CAPITAL.search(norm, pos, pos + 45):
         return None  # no capitalised word close enough to be a name
     prep_end = pos

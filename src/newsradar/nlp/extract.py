@@ -47,7 +47,7 @@ from newsradar.nlp.lexicon import (
 )
 from newsradar.nlp.text import Span, split_clauses
 
-INVEST_SUBJECT = frozenset({"invest", "invest_noun", "back", "back_weak"})
+INVEST_SUBJECT = frozenset({"invest", "invest_noun", "back", "back_weak", "acquire"})
 RAISE_SUBJECT = frozenset({"raise", "raise_weak", "funding"})
 #: Cues that make a sentence about funding (a weak verb like "gets" needs one of them).
 _FUNDING_CONTEXT = ("funding", "funding_context", "invest_noun", "valuation")
@@ -60,7 +60,7 @@ LAYOFF_PASSIVE_KINDS = frozenset({"media", "union"})
 _YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
 
 _ANY = re.compile(r"^ ")  # a "preposition" matching the start: the whole gap is checked
-_RAISE_OR_INVEST = frozenset({"raise", "raise_weak", "invest", "back"})
+_RAISE_OR_INVEST = frozenset({"raise", "raise_weak", "invest", "back", "acquire"})
 _CUT_CATEGORIES = frozenset({"layoff", "cut", "job"})
 _POSSESSIVE = re.compile(r"^(?:'s?|s)?\s*$")
 
@@ -657,6 +657,13 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
                     or (share and _prep_close(_ANY, " " + between, ctx.lang))
                 ):
                     target = o  # "por el 20 % de la startup de IA Kairos": a company noun phrase
+                    break
+                if (
+                    cat == "acquire"
+                    and len(between.split()) <= 6
+                    and not _has_clause_mark(ctx, cue.end, o.start)
+                ):
+                    target = o  # "to buy legal AI start-up Casetext": the object is bought
                     break
                 if len(between) <= 90 and _prep_close(prep, between, ctx.lang):
                     target = o
