@@ -89,6 +89,14 @@ def _published(published: str | None) -> tuple[int | None, int]:
     return int(m.group(1)), month
 
 
+def _bare_money(numbers: Any, text: str, lang: str, money: list[Any]) -> list[Any]:
+    """Amounts without a currency, in the text's one named currency or the language's."""
+    currencies = {m.currency for m in money}
+    if numbers is None or len(currencies) > 1:
+        return []  # several currencies named: no telling which one a bare sum is in
+    return list(numbers.find_bare_amounts(text, lang, next(iter(currencies), None)))
+
+
 def _main_org(orgs: list[Any], text: str) -> Any:
     """The organisation the article is about: first non-media one of the title, else
     of the text."""
@@ -184,12 +192,10 @@ def _analyze(text: str, hint: str | None, published: str | None) -> Analysis:
             money=money_matches,
             counts=count_matches,
             sentences=sentences,
-            # Sums without a currency ("invierte 12 millones"), only when no amount has one.
-            bare_money=(
-                list(numbers.find_bare_amounts(text, lang))
-                if numbers is not None and not money_matches
-                else []
-            ),
+            # Sums without a currency ("levanta 2.000 millones"), used only in sentences
+            # without a marked amount: in the currency the text names elsewhere when it
+            # names only one, else the language's own.
+            bare_money=_bare_money(numbers, text, lang, money_matches),
             published_year=pub_year,
             published_month=pub_month,
             main_org=_main_org(orgs, text),

@@ -560,22 +560,25 @@ def find_entities(
             )
             if res is not None:
                 candidates.append(res)
-                if cat != "invest_noun" and not (
-                    rules.capitalised_nouns and norm[hit.start].isupper()
-                ):
-                    # "Kestrel Partners invests €10m in Synaptix": the unknown investor.
-                    pos = _skip_aux_backward(lower, hit.start, rules)
-                    after = lower[hit.end : hit.end + 12].split()
-                    if after and after[0] == "sich":
-                        after = after[1:]
-                    if rules.capitalised_nouns and after and after[0] in rules.definite:
-                        pos = -1  # verb-second: "Parallel beteiligt sich der Konzern"
-                    if pos >= 0 and pos not in known_ends:
-                        subj = _read_backward(norm, pos, rules)
-                        if subj is not None and (
-                            not rules.capitalised_nouns or _at_clause_start(norm, subj[1], rules)
-                        ):
-                            candidates.append(subj)
+            # "Cognition rachète Windsurf": a known target, the investor still unknown.
+            if (
+                (res is not None or _known_next(norm, hit.end, known_starts))
+                and cat != "invest_noun"
+                and not (rules.capitalised_nouns and norm[hit.start].isupper())
+            ):
+                # "Kestrel Partners invests €10m in Synaptix": the unknown investor.
+                pos = _skip_aux_backward(lower, hit.start, rules)
+                after = lower[hit.end : hit.end + 12].split()
+                if after and after[0] == "sich":
+                    after = after[1:]
+                if rules.capitalised_nouns and after and after[0] in rules.definite:
+                    pos = -1  # verb-second: "Parallel beteiligt sich der Konzern"
+                if pos >= 0 and pos not in known_ends:
+                    subj = _read_backward(norm, pos, rules)
+                    if subj is not None and (
+                        not rules.capitalised_nouns or _at_clause_start(norm, subj[1], rules)
+                    ):
+                        candidates.append(subj)
         elif cat in SUBJECT_CATEGORIES:
             if rules.capitalised_nouns and norm[hit.start].isupper() and hit.start > 0:
                 continue  # a German noun ("Betriebsbedingte Kündigungen") has no subject
@@ -628,6 +631,13 @@ def find_entities(
                 res = _aux_subject(norm, lower, hit, known_ends, rules)
             if res is not None:
                 candidates.append(res)
+    if any_free and "-led " in lower:
+        # "after a Ridgeway-led raise": the lead named as a prefix.
+        for m in _LED_PREFIX.finditer(norm):
+            res = _read_backward(norm, m.end(1), rules)
+            if res is not None:
+                candidates.append(res)
+                investors.add((res[0], res[1]))
     if any_free:
         candidates += _ai_named(norm, lower, hits, lex, rules)
     if any_free and free(0, 60):
@@ -748,6 +758,7 @@ _PATTERN_CATEGORIES = (
     | _TARGET_CATEGORIES
 )
 _HAS_CAPITAL = re.compile(r"[A-ZÀ-Þ]")
+_LED_PREFIX = re.compile(r"(?<![\w-])([A-ZÀ-Þ][\w&.']*)-led ")
 _CAP_OR_DIGIT = re.compile(r"[A-ZÀ-Þ0-9]")
 _POSSESSOR = re.compile(r"([A-ZÀ-Þ][\w.&-]*)['’]s (?:[^\s]+ ){0,3}$")
 #: Categories whose rules can only add unknown names (skipped when every capitalised
@@ -997,6 +1008,12 @@ def _target_after(
         if res is not None:
             return res
     return None
+
+
+def _known_next(norm: str, pos: int, known_starts: set[int]) -> bool:
+    """Whether the first capitalised word within 60 characters after `pos` is a known name."""
+    cap = _HAS_CAPITAL.search(norm, pos, pos + 60)
+    return cap is not None and cap.start() in known_starts
 
 
 def _name_at(

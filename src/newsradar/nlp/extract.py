@@ -52,7 +52,7 @@ RAISE_SUBJECT = frozenset({"raise", "raise_weak", "funding"})
 #: Cues that make a sentence about funding (a weak verb like "gets" needs one of them).
 _FUNDING_CONTEXT = ("funding", "funding_context", "invest_noun", "valuation")
 DEAL_CATEGORIES = INVEST_SUBJECT | RAISE_SUBJECT
-_DEAL_SENTENCE_CATEGORIES = DEAL_CATEGORIES | {"investor_after", "amount"}
+_DEAL_SENTENCE_CATEGORIES = DEAL_CATEGORIES | {"investor_after", "investor_before", "amount"}
 #: Organisation kinds never taken as investor or target, or as employer.
 PASSIVE_KINDS = frozenset({"media"})
 DEAL_PASSIVE_KINDS = PASSIVE_KINDS
@@ -456,6 +456,14 @@ def _investors_after(ctx: Context, s: _Sentence, cue_end: int) -> list[OrgMentio
     return found
 
 
+def _led_prefix(ctx: Context, s: _Sentence, cue: CueHit) -> list[OrgMention]:
+    """The lead named as a prefix near the cue: "after a Greenoaks-led raise"."""
+    for o in s.orgs:
+        if ctx.lower.startswith("-led ", o.end) and abs(cue.start - o.end) <= 40:
+            return [o]
+    return []
+
+
 def _investor_by_link(
     ctx: Context, s: _Sentence, pos: int, target: OrgMention | None
 ) -> OrgMention | None:
@@ -587,7 +595,7 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
     investor: OrgMention | None = None
     target: OrgMention | None = None
     co_leads: list[OrgMention] = []
-    explicit = _investors_after(ctx, s, cue.end)
+    explicit = _investors_after(ctx, s, cue.end) or _led_prefix(ctx, s, cue)
     anaphor = _anaphor_re(ctx.lang)
     cat = cue.category
     if cat == "invest_noun" and any(
@@ -938,6 +946,24 @@ def extract_deals(ctx: Context) -> list[DealFound]:
                 # ("media had previously said it would amount to $10 billion").
                 past = _background(ctx, s, clause) if idle else _year_marks_past(ctx, clause)
                 amounts.append((amount, past, _stage(ctx, s, clause)))
+        for h in cats.get("investor_before", ()):
+            # "Waabi obtient 200 M$, Uber en tête": the name right before is the lead.
+            lead_org = next((o for o in s.orgs if 0 <= h.start - o.end <= 2), None)
+            if lead_org is not None:
+                found.append(
+                    DealFound(
+                        investor=lead_org.name,
+                        target=None,
+                        co_investors=[],
+                        amount=None,
+                        stage=None,
+                        background=_background(ctx, s, _clause_of(s.clauses, h.start)),
+                        evidence=(lead_org.start, h.end),
+                        ai=False,
+                        explicit_investor=True,
+                        lead=True,
+                    )
+                )
         first_inv = cats["investor_after"][0].start if has_inv_after else -1
         if has_inv_after and not any(h.start < first_inv for h in cues):
             # "Le tour est co-mené par A et B, le fonds ...": investors of the article's deal.

@@ -1053,16 +1053,16 @@ def find_money(text: str, lang: str) -> list[MoneyMatch]:
 _BARE_END = re.compile(r"\s*(?:[.,;:!?)\]\"”»]|$)")
 
 
-def find_bare_amounts(text: str, lang: str) -> list[MoneyMatch]:
+def find_bare_amounts(text: str, lang: str, currency: str | None = None) -> list[MoneyMatch]:
     """Sums with a scale word but no currency ("invierte 12 millones en ...", "con 5
-    millones."), in the language's default currency (numbers/<lang>.yaml
-    `default_currency`): what a local reader assumes. Only for a text without any
-    currency-marked amount; a scaled number followed by a noun ("9,7 millions
-    d'abonnés") is no sum.
+    millones."), in `currency` (the one the text names elsewhere) or else the
+    language's default currency (numbers/<lang>.yaml `default_currency`): what a
+    reader assumes. A scaled number followed by a noun ("9,7 millions d'abonnés") is
+    no sum.
     """
     out: list[MoneyMatch] = []
     for code in _languages_for(lang):
-        currency = _default_currency(code)
+        currency = currency or _default_currency(code)
         if currency is None:
             continue
         g = _grammar(code)
