@@ -244,6 +244,8 @@ def _year_marks_past(ctx: Context, clause: Span) -> bool:
     for m in _YEAR.finditer(ctx.norm, clause.start, clause.end):
         if int(m.group(1)) > limit:
             continue
+        if any(c.start <= m.start() < c.end for c in (*ctx.counts, *ctx.money)):
+            continue  # "Rund 2000 Jobs fallen weg": a number of people or money, no year
         near = ctx.lower[max(clause.start, m.start() - 20) : min(clause.end, m.end() + 15)]
         if founded.search(near):
             continue  # "Das 2021 gegründete Start-up", "founded in 2019": no recalled deal
