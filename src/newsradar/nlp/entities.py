@@ -506,6 +506,7 @@ def find_entities(
                     # "Sprints Capital", "Durable Capital Partners": the suffix is a name part.
                     res = _read_backward(norm, hit.end, rules)
                     if res is not None and " " in res[0]:
+                        res = _after_descriptor(res, lex)
                         candidates.append(res)
                         investors.add((res[0], res[1]))
                     continue
@@ -1010,6 +1011,19 @@ def _target_after(
     return None
 
 
+def _after_descriptor(res: tuple[str, int, int], lex: Lexicon) -> tuple[str, int, int]:
+    """The name without a leading description: "Londoner Investor Ostmark Capital" ->
+    "Ostmark Capital" (German capitalises the nouns that describe a name)."""
+    name, _, end = res
+    words = name.split(" ")
+    nouns = _company_nouns(lex)
+    for i in range(len(words) - 2, -1, -1):
+        if _is_noun(words[i].lower(), nouns):
+            rest = " ".join(words[i + 1 :])
+            return rest, end - len(rest), end
+    return res
+
+
 def _known_next(norm: str, pos: int, known_starts: set[int]) -> bool:
     """Whether the first capitalised word within 60 characters after `pos` is a known name."""
     cap = _HAS_CAPITAL.search(norm, pos, pos + 60)
@@ -1157,6 +1171,8 @@ def _title_subjects(
             continue
         if _is_noun(nxt.group(1), _company_nouns(lex)):
             continue  # "Voice-AI start-up Parlant": an attribute of the company noun
+        if nxt.end() + 1 in known_starts:
+            continue  # "Medical scribe Abridge lands ...": a description of a known name
         out.append(res)
     return out
 
@@ -1247,7 +1263,11 @@ def _after_amount(
     ends = [e for _, e in money_spans] + [
         h.end for h in hits if h.category in ("funding", "invest_noun")
     ]
-    return any(0 <= pos - e <= 2 for e in ends)
+    # "Die Runde wird vom Investor X angeführt": a passive auxiliary may come between.
+    return any(0 <= pos - e <= 2 or lower[e:pos].strip() in _PASSIVE_AUX for e in ends)
+
+
+_PASSIVE_AUX = frozenset({"wird", "wurde", "werden", "wurden"})
 
 
 def _investors_named(
@@ -1265,6 +1285,7 @@ def _investors_named(
             pos += 1
         if lower.startswith("d'", pos):
             pos += 2  # "auprès d'Eurazeo"
+        pos = _skip_company_noun(norm, lower, pos, lex, rules)[0]  # "vom Londoner Investor X"
         res = _read_forward(norm, pos, rules)
         if res is None or res[1] - pos > 1:
             break

@@ -244,7 +244,9 @@ def _year_marks_past(ctx: Context, clause: Span) -> bool:
     for m in _YEAR.finditer(ctx.norm, clause.start, clause.end):
         if int(m.group(1)) > limit:
             continue
-        if any(c.start <= m.start() < c.end for c in (*ctx.counts, *ctx.money)):
+        if any(c.start <= m.start() < c.end for c in ctx.counts) or any(
+            c.start <= m.start() < c.end for c in ctx.money
+        ):
             continue  # "Rund 2000 Jobs fallen weg": a number of people or money, no year
         near = ctx.lower[max(clause.start, m.start() - 20) : min(clause.end, m.end() + 15)]
         if founded.search(near):
@@ -364,7 +366,9 @@ def _valuation(ctx: Context, s: _Sentence, amount: AmountLike) -> bool:
     if word in _definite(ctx.lang):
         nouns = [h for h in s.cats.get("anaphor", ()) if 0 <= h.start - amount.end <= 45]
         invest = [h for h in s.cats.get("invest_noun", ()) if 0 <= h.start - amount.end <= 45]
-        if nouns and (not invest or nouns[0].start < invest[0].start):
+        # "the $200m Series C in the start-up": a round's amount, not an attribute.
+        round_next = any(0 <= h.start - amount.end <= 3 for h in s.cats.get("funding", ()))
+        if nouns and not round_next and (not invest or nouns[0].start < invest[0].start):
             return True
     for m in s.money:
         if (
@@ -638,10 +642,14 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
         # the company funded is the article's, not a name after a clause mark.
         # "ICONIQ y General Catalyst codirigen la serie B": an article may come between.
         round_object = cat == "back_weak" and any(
-            cue.start <= h.start <= cue.end + 5 and not _has_clause_mark(ctx, cue.end, h.start)
+            cue.start <= h.start <= _round_reach(ctx, s, cue.end)
+            and not _has_clause_mark(ctx, cue.end, h.start)
             for k in _FUNDING_CONTEXT
             for h in s.cats.get(k, ())
         )
+        if round_object and investor is not None and explicit:
+            # "Lux Capital mène ce tour, aux côtés de Sequoia": the others take part.
+            co_leads, explicit = list(explicit), []
         if round_object and investor is not None:
             co_leads = _coordinated_before(ctx, s, investor)
             if co_leads:
@@ -822,6 +830,16 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
 
 def _has_clause_mark(ctx: Context, start: int, end: int) -> bool:
     return any(c in _CLAUSE_MARKS for c in ctx.norm[start:end])
+
+
+def _round_reach(ctx: Context, s: _Sentence, pos: int) -> int:
+    """How far after a lead verb the round may be named: past an article ("the", "la")
+    and an amount ("co-led the $260m Series E")."""
+    reach = pos + 5
+    for m in s.money:
+        if pos <= m.start <= pos + 5:
+            reach = m.end + 1
+    return reach
 
 
 def _coordinated_before(ctx: Context, s: _Sentence, org: OrgMention) -> list[OrgMention]:
