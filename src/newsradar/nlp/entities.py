@@ -662,6 +662,9 @@ def find_entities(
             short.setdefault(first, o)
     known_names = {o.name for o in orgs} | {p.name for p in people}
     for name, start, end in candidates:
+        if rules.capitalised_nouns and " " in name:
+            # "Flugzeugbauer Grob Aircraft": a German compound noun describes the name.
+            name, start, end = _after_descriptor((name, start, end), lex)
         if any(start < e and s < end for s, e in taken):
             continue
         if any(start < e and s < end for s, e in money_spans):
@@ -1017,8 +1020,10 @@ def _after_descriptor(res: tuple[str, int, int], lex: Lexicon) -> tuple[str, int
     name, _, end = res
     words = name.split(" ")
     nouns = _company_nouns(lex)
+    compounds = _long_nouns(nouns) if lex.extra.get("capitalised_nouns") else ()
     for i in range(len(words) - 2, -1, -1):
-        if _is_noun(words[i].lower(), nouns):
+        low = words[i].lower()
+        if _is_noun(low, nouns) or (compounds and low.endswith(compounds)):
             rest = " ".join(words[i + 1 :])
             return rest, end - len(rest), end
     return res

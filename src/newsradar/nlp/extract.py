@@ -1122,7 +1122,8 @@ def _merge_deals(found: list[DealFound]) -> list[DealFound]:
 def _layoff_cue_spans(ctx: Context, s: _Sentence) -> list[tuple[int, int]]:
     """Spans that announce job cuts in this sentence."""
     spans = [(h.start, h.end) for h in s.cats.get("layoff", ())]
-    jobs = s.cats.get("job", ())
+    people = {h.start for h in s.cats.get("people", ())}
+    jobs = [j for j in s.cats.get("job", ()) if j.start not in people]
     for c in s.cats.get("cut", ()):
         near_job = any(abs(j.start - c.start) <= 60 for j in jobs)
         near_count = any(abs(n.start - c.start) <= 60 for n in s.counts)
