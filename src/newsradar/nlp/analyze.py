@@ -104,7 +104,10 @@ def _main_org(orgs: list[Any], text: str) -> Any:
     title_end = len(text) if title_end < 0 else title_end
     pool = [o for o in orgs if o.kind not in extract.PASSIVE_KINDS]
     in_title = [o for o in pool if o.end <= title_end]
-    return (in_title or pool or [None])[0]
+    # "Creandum investiert in Sereact ... Das Start-up erhält": the start-up referred to
+    # is the company, not the investment firm named first.
+    companies = [o for o in in_title if o.kind != "investor"]
+    return (companies or in_title or pool or [None])[0]
 
 
 def _evidence(text: str, start: int, end: int) -> dict[str, Any]:
