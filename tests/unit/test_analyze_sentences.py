@@ -35,6 +35,8 @@ def _run(lang: str, case: dict[str, Any]) -> Analysis:
 def _matches(deal: Deal, want: dict[str, Any]) -> bool:
     if "investor" in want and deal.investor != want["investor"]:
         return False
+    if not set(want.get("co_investors", ())) <= set(deal.co_investors):
+        return False
     if "target" in want and deal.target != want["target"]:
         return False
     if "amount_usd" in want:

@@ -63,6 +63,7 @@ _ANY = re.compile(r"^ ")  # a "preposition" matching the start: the whole gap is
 _RAISE_OR_INVEST = frozenset({"raise", "raise_weak", "invest", "back", "acquire"})
 _CUT_CATEGORIES = frozenset({"layoff", "cut", "job"})
 _POSSESSIVE = re.compile(r"^(?:'s?|s)?\s*$")
+_LINK_AFTER_JOINER = re.compile(r"(?<=\S) +(?:de|d'|del|von|of)\s*$")
 
 
 class AmountLike(Protocol):
@@ -453,7 +454,8 @@ def _investors_after(ctx: Context, s: _Sentence, cue_end: int) -> list[OrgMentio
         for o in s.orgs:
             if o.start <= last.start:
                 continue
-            if _word_list_re(ctx.lang, "joiners", whole=True).match(ctx.lower[last.end : o.start]):
+            gap = _LINK_AFTER_JOINER.sub("", ctx.lower[last.end : o.start])  # "et de Coatue"
+            if _word_list_re(ctx.lang, "joiners", whole=True).match(gap):
                 found.append(o)
                 last = o
             else:
@@ -651,9 +653,9 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
             # "Lux Capital mène ce tour, aux côtés de Sequoia": the others take part.
             co_leads, explicit = list(explicit), []
         if round_object and investor is not None:
-            co_leads = _coordinated_before(ctx, s, investor)
-            if co_leads:
-                investor, co_leads = co_leads[0], [*co_leads[1:], investor]
+            chain = _coordinated_before(ctx, s, investor)
+            if chain:  # "A y B codirigen la serie B": A leads, B co-leads
+                investor, co_leads = chain[0], [*chain[1:], investor, *co_leads]
         if target is None:
             prep = words_regex(ctx.lang, "target_prep")
             tail = ctx.lower[cue.end : min(clause.end + 60, s.span.end)]
