@@ -524,7 +524,9 @@ def find_entities(
         elif cat == "investor_after":
             # "led by Kestrel Partners and Bluefin", "mené par Arvane": unknown investors;
             # a one-word cue ("from", "von") only right after an amount or a funding word.
-            if " " in hit.phrase.strip() or _after_amount(lower, hit.start, money_spans, hits):
+            if " " in hit.phrase.strip() or _after_amount(
+                lower, hit.start, money_spans, hits, lex.language
+            ):
                 for res in (
                     _investors_named(norm, lower, hit.end, lex, rules)
                     if free(hit.end, hit.end + 60)
@@ -1059,7 +1061,7 @@ def _name_at(
         return None
     if rules.capitalised_nouns:
         after = norm[end : end + 1]
-        if _SEPARABLE_TAIL.match(norm, end):
+        if _separable_tail(lex.language).match(norm, end):
             after = ""  # "steigt bei Noxtua ein", "führt die Runde bei Parloa an"
         if after not in ("", ",", ";", ".", "(", "\n") or _german_noun(name, lex):
             return None
@@ -1067,8 +1069,16 @@ def _name_at(
 
 
 _WORD = re.compile(r" *([^\s,;:()]+)")
-#: A German separable-verb particle closing the clause after a name.
-_SEPARABLE_TAIL = re.compile(r" (?:an|ein|auf|mit|zu|bei)(?=$|[\n,;.:)])")
+
+
+@cache
+def _separable_tail(lang: str) -> re.Pattern[str]:
+    """A separable-verb particle of `lang` closing the clause after a name (German)."""
+    words = lexicon(lang).extra.get("separable_particles") or ()
+    if not words:
+        return re.compile(r"(?!x)x")
+    body = "|".join(re.escape(str(w)) for w in words)
+    return re.compile(rf" (?:{body})(?=$|[\n,;.:)])")
 
 
 def _employer_after_prep(
@@ -1262,17 +1272,15 @@ def _giver_links(lang: str) -> re.Pattern[str] | None:
 
 
 def _after_amount(
-    lower: str, pos: int, money_spans: list[tuple[int, int]], hits: list[CueHit]
+    lower: str, pos: int, money_spans: list[tuple[int, int]], hits: list[CueHit], lang: str
 ) -> bool:
     """True when an amount or a funding word ends right before `pos` ("$40m from")."""
     ends = [e for _, e in money_spans] + [
         h.end for h in hits if h.category in ("funding", "invest_noun")
     ]
     # "Die Runde wird vom Investor X angeführt": a passive auxiliary may come between.
-    return any(0 <= pos - e <= 2 or lower[e:pos].strip() in _PASSIVE_AUX for e in ends)
-
-
-_PASSIVE_AUX = frozenset({"wird", "wurde", "werden", "wurden"})
+    aux = _lang_words(lang, "passive_aux")
+    return any(0 <= pos - e <= 2 or lower[e:pos].strip() in aux for e in ends)
 
 
 def _investors_named(

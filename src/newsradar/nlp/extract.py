@@ -63,7 +63,6 @@ _ANY = re.compile(r"^ ")  # a "preposition" matching the start: the whole gap is
 _RAISE_OR_INVEST = frozenset({"raise", "raise_weak", "invest", "back", "acquire"})
 _CUT_CATEGORIES = frozenset({"layoff", "cut", "job"})
 _POSSESSIVE = re.compile(r"^(?:'s?|s)?\s*$")
-_LINK_AFTER_JOINER = re.compile(r"(?<=\S) +(?:de|d'|del|von|of)\s*$")
 
 
 class AmountLike(Protocol):
@@ -454,8 +453,10 @@ def _investors_after(ctx: Context, s: _Sentence, cue_end: int) -> list[OrgMentio
         for o in s.orgs:
             if o.start <= last.start:
                 continue
-            gap = _LINK_AFTER_JOINER.sub("", ctx.lower[last.end : o.start])  # "et de Coatue"
-            if _word_list_re(ctx.lang, "joiners", whole=True).match(gap):
+            words = ctx.lower[last.end : o.start].split()
+            if len(words) > 1 and words[-1].rstrip("'’") in _link_words(ctx.lang):
+                words.pop()  # "Sequoia et de Coatue"
+            if _word_list_re(ctx.lang, "joiners", whole=True).match(" ".join(words)):
                 found.append(o)
                 last = o
             else:
