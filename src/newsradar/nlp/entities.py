@@ -432,6 +432,18 @@ def find_entities(
         if kind == "person":
             people.append(PersonMention(name, surface, start, end))
         else:
+            arm = _INVESTOR_ARM.match(norm, end)
+            if arm is not None and arm.group(1) in rules.investor_suffixes:
+                # "AMD Ventures", "Atlassian Ventures": a company's investment arm is an
+                # investor of its own, not the company.
+                end = arm.end()
+                orgs.append(
+                    OrgMention(
+                        norm[start:end], norm[start:end], start, end, False, None, "investor"
+                    )
+                )
+                taken.append((start, end))
+                continue
             entry = gaz.orgs[name]
             if (
                 entry.ambiguous
@@ -764,6 +776,7 @@ _PATTERN_CATEGORIES = (
     | _TARGET_CATEGORIES
 )
 _HAS_CAPITAL = re.compile(r"[A-ZÀ-Þ]")
+_INVESTOR_ARM = re.compile(r" ([A-Z][A-Za-z]+)(?![\w-])")
 _LED_PREFIX = re.compile(r"(?<![\w-])([A-ZÀ-Þ][\w&.']*)-led ")
 _CAP_OR_DIGIT = re.compile(r"[A-ZÀ-Þ0-9]")
 _POSSESSOR = re.compile(r"([A-ZÀ-Þ][\w.&-]*)['’]s (?:[^\s]+ ){0,3}$")

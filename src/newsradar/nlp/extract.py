@@ -584,7 +584,9 @@ def _after_prep(ctx: Context, s: _Sentence, pos: int) -> OrgMention | None:
 
 def _other_org(ctx: Context, s: _Sentence, exclude: str | None) -> OrgMention | None:
     """The article's main organisation other than `exclude`, preferring AI companies."""
-    pool = [o for o in ctx.orgs if o.name != exclude and o.kind not in PASSIVE_KINDS]
+    pool = [
+        o for o in ctx.orgs if not _same_investor(o.name, exclude) and o.kind not in PASSIVE_KINDS
+    ]
     ai = [o for o in pool if _is_ai_org(o)]
     best = ai or pool
     return best[0] if best else None
@@ -1057,6 +1059,14 @@ def _better_amount(a: AmountLike | None, b: AmountLike | None) -> AmountLike | N
     return a
 
 
+def _same_investor(a: str | None, b: str | None) -> bool:
+    """The same investor, or a company and its investment arm ("Bertelsmann" and
+    "Bertelsmann Investments")."""
+    if a is None or b is None:
+        return a == b
+    return a == b or a.startswith(b + " ") or b.startswith(a + " ")
+
+
 def _merge_deals(found: list[DealFound]) -> list[DealFound]:
     merged: list[DealFound] = []
     for d in found:
@@ -1099,9 +1109,11 @@ def _merge_deals(found: list[DealFound]) -> list[DealFound]:
     complete = [d for d in merged if d.target is not None]
     for p in partial:
         # "The amount Microsoft would put into the company could reach $10 billion."
-        same = [d for d in complete if d.investor == p.investor and not d.background]
+        same = [d for d in complete if _same_investor(d.investor, p.investor) and not d.background]
         if p.amount is not None and len(same) == 1 and same[0].amount is None:
             same[0].amount = p.amount
+            if p.investor and len(p.investor) > len(same[0].investor or ""):
+                same[0].investor = p.investor  # "Bertelsmann Investments" names it better
     for p in sorted(partial, key=lambda d: not d.explicit_investor):
         open_deals = [i for i, d in enumerate(complete) if d.investor is None and not d.background]
         if len(open_deals) == 1:
