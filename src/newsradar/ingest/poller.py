@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from newsradar.errors import FetchError, HTTPStatusError
 from newsradar.ingest.fetch import FeedFetcher, FetchResult
 from newsradar.ingest.parse import ParsedFeed, parse_feed
-from newsradar.ingest.schedule import backoff_seconds, next_interval_seconds
+from newsradar.ingest.schedule import FUTURE_TOLERANCE, backoff_seconds, next_interval_seconds
 from newsradar.ingest.state import FeedCommand, FeedState
 from newsradar.metrics import Metrics
 from newsradar.models import Article, utcnow
@@ -125,9 +125,15 @@ class Poller:
         result: FetchResult | None = None,
         ttl_minutes: int | None = None,
     ) -> float:
-        """Seconds until the next poll: adaptive from the entries, else the last estimate."""
+        """Seconds until the next poll: adaptive from the entries, else the last estimate,
+        lengthened by the feed's silence so a feed that went quiet is polled less."""
         if not entry_times and state.interval_seconds:
             seconds = state.interval_seconds
+            if state.newest_entry is not None:
+                # As in next_interval_seconds: half the silence since the newest entry.
+                silence = (now - state.newest_entry).total_seconds()
+                upper = state.interval or self.bounds.max_interval
+                seconds = max(seconds, min(silence / 2, upper))
         else:
             seconds = next_interval_seconds(
                 list(entry_times),
@@ -319,6 +325,7 @@ class Poller:
             new_ids=list(new_ids),
             next_due=now + timedelta(seconds=interval),
             interval_seconds=interval,
+            newest_entry=max((t for t in entry_times if t <= now + FUTURE_TOLERANCE), default=None),
             at=now,
         )
         return PollOutcome(command, published, outcome)

@@ -36,6 +36,10 @@ class FeedState(WireModel):
     interval_seconds: float | None = Field(
         default=None, description="last adaptive interval, reused when the feed answers 304"
     )
+    newest_entry: AwareDatetime | None = Field(
+        default=None,
+        description="newest entry date seen, so a feed answering 304 slows down as it stays quiet",
+    )
     seen_ids: list[str] = Field(default_factory=list, description="recent article ids, newest last")
 
 
@@ -53,6 +57,7 @@ class FeedCommand(WireModel):
     next_due: AwareDatetime | None = None
     new_ids: list[str] = Field(default_factory=list)
     interval_seconds: float | None = None
+    newest_entry: AwareDatetime | None = None
     error: str | None = None
     at: AwareDatetime = Field(default_factory=utcnow)
 
@@ -90,6 +95,10 @@ def apply_command(
             "last_success": command.at,
             "polls": state.polls + 1,
             "interval_seconds": command.interval_seconds or state.interval_seconds,
+            "newest_entry": max(
+                (t for t in (state.newest_entry, command.newest_entry) if t is not None),
+                default=None,
+            ),
             "seen_ids": seen[-max_seen:],
         }
     elif command.kind == "failed":
