@@ -94,6 +94,8 @@ def test_deals(lang: str, case: dict[str, Any]) -> None:
         assert any(_matches(d, case["deal"]) for d in live), result.deals
     if case.get("no_deal"):
         assert live == [], live
+    if "deal_count" in case:
+        assert len(live) == case["deal_count"], live
     if "background_deal" in case:
         past = [d for d in result.deals if d.background]
         assert any(_matches(d, case["background_deal"]) for d in past), result.deals

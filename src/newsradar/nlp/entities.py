@@ -784,6 +784,10 @@ _POSSESSOR = re.compile(r"([A-ZÀ-Þ][\w.&-]*)['’]s (?:[^\s]+ ){0,3}$")
 #: word of the text is inside a known name).
 _UNKNOWN_ONLY = frozenset({"investor_after", "invest", "invest_noun", "back", "acquire"})
 _DEMONYM_ENDINGS = (
+    "eña",
+    "eño",
+    "ena",
+    "eno",
     "ana",
     "ano",
     "esa",
@@ -1044,6 +1048,23 @@ def _after_descriptor(res: tuple[str, int, int], lex: Lexicon) -> tuple[str, int
     return res
 
 
+def _describes_a_name(
+    norm: str, pos: int, known_starts: set[int], nouns: frozenset[str], words: int = 3
+) -> bool:
+    """Whether the lower-case words after `pos` (at most `words`) end in a company noun or
+    run into a known name: then what comes before `pos` describes a name."""
+    for _ in range(words):
+        m = _NEXT_WORD.match(norm, pos)
+        if m is None or not m.group(1).islower():
+            return False
+        if _is_noun(m.group(1), nouns):
+            return True
+        pos = m.end()
+        if pos + 1 in known_starts:
+            return True
+    return False
+
+
 def _known_next(norm: str, pos: int, known_starts: set[int]) -> bool:
     """Whether the first capitalised word within 60 characters after `pos` is a known name."""
     cap = _HAS_CAPITAL.search(norm, pos, pos + 60)
@@ -1197,10 +1218,10 @@ def _title_subjects(
         nxt = _NEXT_WORD.match(norm, stop)
         if nxt is None or not nxt.group(1).islower() or nxt.group(1) in lex.stopwords:
             continue
-        if _is_noun(nxt.group(1), _company_nouns(lex)):
-            continue  # "Voice-AI start-up Parlant": an attribute of the company noun
-        if nxt.end() + 1 in known_starts:
-            continue  # "Medical scribe Abridge lands ...": a description of a known name
+        if _describes_a_name(norm, stop, known_starts, _company_nouns(lex)):
+            # "Voice-AI start-up Parlant", "Humanoid robot maker 1X", "Medical scribe
+            # Abridge": the opening word describes the company named after it.
+            continue
         out.append(res)
     return out
 

@@ -774,7 +774,9 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
             and target is not None
             and target.known
             and not _is_ai_org(target)
-            and not any(k in s.cats for k in _FUNDING_CONTEXT)
+            # "Neura Robotics erhält 55 Mio. Euro. ... die Finanzierungsrunde": the
+            # article, not only the sentence, may say it is funding.
+            and not any(k in cats for cats in ctx.sentence_cats for k in _FUNDING_CONTEXT)
         ):
             return None  # "Apple gets a $1bn tax bill" is no funding
         fund = [
@@ -1070,10 +1072,17 @@ def _same_investor(a: str | None, b: str | None) -> bool:
 def _merge_deals(found: list[DealFound]) -> list[DealFound]:
     merged: list[DealFound] = []
     for d in found:
-        for m in merged:
+        for i, m in enumerate(merged):
             if m.background != d.background or d.target is None or m.target != d.target:
                 continue
             if not (m.investor is None or d.investor is None or m.investor == d.investor):
+                # A co-investor's own mention of the same round ("aux côtés de Bpifrance"):
+                # the deal that names it as co-investor already says it all.
+                if d.investor in m.co_investors and d.amount is None:
+                    break
+                if m.investor in d.co_investors and m.amount is None:
+                    merged[i] = d
+                    break
                 if not (m.explicit_investor and d.explicit_investor and m.lead != d.lead):
                     continue
                 # "lève 235 M$ auprès de A, B et C ... tour mené par D": D leads, the
