@@ -1216,7 +1216,16 @@ def _title_subjects(
             out.append(res)  # "Kairo: Orbitra confirms ...": the headline's subject
             continue
         nxt = _NEXT_WORD.match(norm, stop)
-        if nxt is None or not nxt.group(1).islower() or nxt.group(1) in lex.stopwords:
+        if (
+            nxt is None
+            or not nxt.group(1).islower()
+            # "Debenhams to disappear", "Swiss va biffer": an auxiliary still opens the verb
+            # (not before a colon: "Stable Diffusion to live on: Stability AI ...")
+            or (
+                nxt.group(1) in lex.stopwords
+                and (nxt.group(1) not in _lang_words(lex.language, "aux") or colon > 0)
+            )
+        ):
             continue
         if _describes_a_name(norm, stop, known_starts, _company_nouns(lex)):
             # "Voice-AI start-up Parlant", "Humanoid robot maker 1X", "Medical scribe
