@@ -784,6 +784,7 @@ _POSSESSOR = re.compile(r"([A-ZÀ-Þ][\w.&-]*)['’]s (?:[^\s]+ ){0,3}$")
 #: word of the text is inside a known name).
 _UNKNOWN_ONLY = frozenset({"investor_after", "invest", "invest_noun", "back", "acquire"})
 _DEMONYM_ENDINGS = (
+    "dia",  # "la india Fractal"
     "eña",
     "eño",
     "ena",

@@ -214,6 +214,8 @@ def _ai_name_re() -> re.Pattern[str]:
     alts = [
         rf"(?i:{re.escape(t)})\b" if t.startswith(".") else rf"\b{re.escape(t)}\b" for t in parts
     ]
+    # Glued to the name as well: "FuriosaAI", "DarwinAI".
+    alts += [rf"(?<=[a-z]){re.escape(t)}\b" for t in parts if t.isupper()]
     return re.compile("|".join(alts) or r"(?!x)x")
 
 
@@ -702,6 +704,11 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
                 pm = prep.search(tail)
                 if pm and anaphor.match(tail, pm.end() + 1) and pm.start() < 60:
                     target = _other_org(ctx, s, investor.name if investor else None)
+                elif cat == "acquire" and anaphor.match(tail.lstrip()):
+                    # "acquiert cette société israélienne": the company bought is the
+                    # article's other one (the buyer is resolved below).
+                    buyer = investor or ctx.main_org
+                    target = _other_org(ctx, s, buyer.name if buyer else None)
         if investor is None and not before and not explicit and cat == "invest_noun":
             # "Investissement de 50 M€ de Capgemini dans X", "Inversión de Iberdrola en X"
             investor = _investor_by_link(ctx, s, cue.end, target)
@@ -956,6 +963,12 @@ def extract_deals(ctx: Context) -> list[DealFound]:
                     found.append(deal)
                 else:
                     idle.append(h)
+        elif "anaphor" in cats and len(ctx.orgs) > 1:
+            # "Le géant ... acquiert cette société israélienne": both parties referred back
+            # to; a purchase names the article's two companies.
+            for h in cues:
+                if h.category == "acquire" and (deal := _deal_for_cue(ctx, s, h)) is not None:
+                    found.append(deal)
         used = {id(d.amount) for d in found[n_before:] if d.amount is not None}
         if len(found) > n_before:
             # "La eléctrica, que ya invirtió 5 millones en 2022, aporta ahora 12 millones":
