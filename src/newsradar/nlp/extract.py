@@ -601,6 +601,8 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
         return None
     if cue.category == "back_weak" and not (s.money or any(k in s.cats for k in _FUNDING_CONTEXT)):
         return None  # "Apple leads Samsung in sales" is no deal
+    if cue.category in RAISE_SUBJECT and _opens_clause(ctx, cue.end):
+        return None  # "asegura que ...", "secures that ...": a statement, not money raised
     if cue.category == "funding" and any(
         h.category in _CUT_CATEGORIES and 0 <= h.start - cue.end <= 8 for h in s.hits
     ):
@@ -840,6 +842,19 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
         explicit_investor=bool(explicit),
         lead=_lead_phrase(ctx, s, explicit),
     )
+
+
+def _opens_clause(ctx: Context, pos: int) -> bool:
+    """Whether the word after `pos` opens a reported clause ("que", "that", "dass")."""
+    words = _complementizers(ctx.lang)
+    nxt = ctx.lower[pos : pos + 8].split(" ", 2)
+    word = nxt[1] if len(nxt) > 1 and nxt[0] == "" else ""
+    return word in words or any(word.startswith(w) for w in words if w.endswith("'"))
+
+
+@cache
+def _complementizers(lang: str) -> frozenset[str]:
+    return frozenset(w.lower() for w in lexicon(lang).company.get("complementizers", ()))
 
 
 def _has_clause_mark(ctx: Context, start: int, end: int) -> bool:
