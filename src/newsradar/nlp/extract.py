@@ -1199,6 +1199,15 @@ def _employer(ctx: Context, s: _Sentence, start: int) -> OrgMention | None:
             # "The networking group, which ... Cohere, said 5,600 jobs would go": the
             # sentence's subject is the article's company, not a name in between.
             return ctx.main_org
+    inner = (
+        None
+        if ctx.main_org is None
+        else _anaphor_re(ctx.lang).search(ctx.lower, clause.start, start)
+    )
+    if inner is not None and not any(inner.start() <= o.start < start for o in s.orgs):
+        # "... told employees the ride-hailing company would lay off 1,072 people as it
+        # tries to keep up with Uber": the company referred to, not a name after the cue.
+        return ctx.main_org
     semi = ctx.norm.rfind(";", s.span.start, start)
     lo = semi + 1 if semi >= 0 else s.span.start
     before = [o for o in s.employers if lo <= o.start and o.end <= start]
