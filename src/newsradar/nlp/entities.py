@@ -575,9 +575,11 @@ def find_entities(
             )
             if res is not None:
                 candidates.append(res)
-            # "Cognition rachète Windsurf": a known target, the investor still unknown.
+            # "Cognition rachète Windsurf": a known target, the investor still unknown;
+            # "Kaszek lideró la serie A": the round itself is the object.
+            round_next = cat == "back_weak" and any(0 <= f - hit.end <= 12 for f in funding_starts)
             if (
-                (res is not None or _known_next(norm, hit.end, known_starts))
+                (res is not None or round_next or _known_next(norm, hit.end, known_starts))
                 and cat != "invest_noun"
                 and not (rules.capitalised_nouns and norm[hit.start].isupper())
             ):
@@ -594,6 +596,8 @@ def find_entities(
                         not rules.capitalised_nouns or _at_clause_start(norm, subj[1], rules)
                     ):
                         candidates.append(subj)
+                        if round_next:
+                            investors.add((subj[0], subj[1]))  # it leads a round
         elif cat in SUBJECT_CATEGORIES:
             if rules.capitalised_nouns and norm[hit.start].isupper() and hit.start > 0:
                 continue  # a German noun ("Betriebsbedingte Kündigungen") has no subject
@@ -1096,8 +1100,10 @@ def _name_at(
         return None
     if rules.capitalised_nouns:
         after = norm[end : end + 1]
-        if _separable_tail(lex.language).match(norm, end):
-            after = ""  # "steigt bei Noxtua ein", "führt die Runde bei Parloa an"
+        if _separable_tail(lex.language).match(norm, end) or (
+            nxt is not None and nxt.group(1) in _lang_words(lex.language, "name_followers")
+        ):
+            after = ""  # "steigt bei Noxtua ein", "kauft Altair für 10 Milliarden Dollar"
         if after not in ("", ",", ";", ".", "(", "\n") or _german_noun(name, lex):
             return None
     return res
@@ -1349,7 +1355,11 @@ def _investors_named(
         name = res[0]
         if rules.capitalised_nouns and _german_noun(name, lex):
             break
-        if not name[0].isalpha() or name in rules.nonnames or _is_cue_word(name.split()[0], lex):
+        if (
+            not any(c.isalpha() for c in name)  # "83North", "3M" are names; "2024" is not
+            or name in rules.nonnames
+            or _is_cue_word(name.split()[0], lex)
+        ):
             break
         out.append(res)
         pos = res[2]

@@ -611,6 +611,8 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
     target: OrgMention | None = None
     co_leads: list[OrgMention] = []
     explicit = _investors_after(ctx, s, cue.end) or _led_prefix(ctx, s, cue)
+    if cue.category == "acquire":
+        explicit = []  # "takes control of Boston Dynamics from SoftBank": the seller
     anaphor = _anaphor_re(ctx.lang)
     cat = cue.category
     if cat == "invest_noun" and any(
@@ -775,7 +777,12 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
                 0 <= h.start - cue.end <= 40 and _in(clause, h.start)
                 for h in s.cats.get("not_funding", ())
             )
-            or not (s.money or any(k in s.cats for k in _FUNDING_CONTEXT))
+            or not (
+                s.money
+                or any(k in s.cats for k in _FUNDING_CONTEXT)
+                # "capta 135 millones": a sum without currency counts too
+                or any(s.span.start <= m.start < s.span.end for m in ctx.bare_money)
+            )
         ):
             return None  # "raises prices", "gets a $1bn loan", "raise the alarm"
         if (
