@@ -31,6 +31,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -49,6 +50,7 @@ _LETTER = r"[^\W\d_]"
 _END = rf"(?!{_LETTER})"  # no letter follows: the word ends here
 _YEAR_MIN, _YEAR_MAX = 1900, 2099
 _DIGITS_AND_MARKS = frozenset("0123456789.,")
+_START = attrgetter("start")
 _SP_RUN = re.compile(f"{_SP}+")
 _DIGIT_AHEAD = re.compile(f"{_SP}?[0-9]")
 # What may stand before a number word. Scans for words run on a copy of the text where
@@ -640,20 +642,35 @@ def _scan_copy(low: str) -> str:
 def _tokenize(text: str, g: _Grammar) -> _Read:
     low = _lower(text)
     scan = _scan_copy(low)
+    n_low = len(low)
     tokens: list[_Token] = []
     for m in g.digits_re.finditer(low):
         start = m.start()
         scale_text = m.group("scale") or ""
         num_end = m.end() - len(scale_text)
-        if not _left_ok(low, start) and not _glued_code(text, start, g):
+        # A space before or after passes the _left_ok/_right_ok tests: no call needed.
+        if (
+            start
+            and low[start - 1] != " "
+            and not _left_ok(low, start)
+            and not _glued_code(text, start, g)
+        ):
             continue
-        if not scale_text and not _right_ok(low, num_end):
+        if (
+            not scale_text
+            and num_end < n_low
+            and low[num_end] != " "
+            and not _right_ok(low, num_end)
+        ):
             continue
         digits = low[start:num_end]
-        readings = _parse_digits(digits, g)
-        if readings is None:
-            continue
-        value, count = readings
+        if digits.isdigit():  # the common case: _parse_digits would read it so
+            value = count = float(digits)
+        else:
+            readings = _parse_digits(digits, g)
+            if readings is None:
+                continue
+            value, count = readings
         scale = 1.0
         if scale_text:
             parts = _suffix_value(scale_text, g)
@@ -684,11 +701,14 @@ def _tokenize(text: str, g: _Grammar) -> _Read:
             tokens.append(_Token(start, end, value, value, scale, "", True, art_only))
         if len(tokens) > len(taken):
             tokens.sort(key=lambda t: t.start)
+    percent = False
+    pct_match = g.percent_re.match
     for i, tok in enumerate(tokens):
-        pm = g.percent_re.match(low, tok.end)
+        pm = pct_match(low, tok.end)
         if pm is not None:
             tokens[i] = tok._replace(pct_end=pm.end())
-    if len(tokens) > 1:  # "3 pour cent", "5 por ciento": "cent" and "ciento" are no numbers
+            percent = True
+    if percent and len(tokens) > 1:  # "3 pour cent", "5 por ciento": no numbers there
         tokens = _drop_inside_percent(tokens)
     for i in range(len(tokens) - 1):  # "$10-15 billion", "10 à 15 milliards": share the scale
         tok, nxt = tokens[i], tokens[i + 1]
@@ -744,6 +764,11 @@ def _languages_for(lang: str | None) -> tuple[str, ...]:
     langs = available_languages()
     if code in langs:
         return (code,)
+    return _english_first(langs)
+
+
+@lru_cache(maxsize=4)  # keyed by the tuple of languages: right even after a cache_clear
+def _english_first(langs: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted(langs, key=lambda c: (c != "en", c)))
 
 
@@ -868,7 +893,8 @@ def _money_in(text: str, lang: str) -> list[MoneyMatch]:
             break
         near = min(found, key=lambda mm: abs(mm.start - tok.start))
         found.append(_money(tok.value, near.currency, text, tok.start, tok.end))
-    found.sort(key=lambda mm: mm.start)
+    if bare:  # otherwise already in text order (each amount starts after the last)
+        found.sort(key=_START)
     return found
 
 
@@ -879,8 +905,13 @@ def _money(value: float, code: str, text: str, start: int, end: int) -> MoneyMat
 # --------------------------------------------------------------------------- counts
 
 
+_YEAR_FIRST, _YEAR_LAST = str(_YEAR_MIN), str(_YEAR_MAX)
+
+
 def _is_year(tok: _Token) -> bool:
-    return len(tok.plain) == 4 and _YEAR_MIN <= int(tok.plain) <= _YEAR_MAX
+    # `plain` holds ASCII digits only: on four of them text order is number order.
+    plain = tok.plain
+    return len(plain) == 4 and _YEAR_FIRST <= plain <= _YEAR_LAST
 
 
 def _may_count(tok: _Token) -> bool:
@@ -894,7 +925,7 @@ def _may_count(tok: _Token) -> bool:
     if tok.plain.startswith("0"):
         return False
     # "the 2023 layoffs" is a year; round counts like 2000 stay possible
-    return not (_is_year(tok) and int(tok.plain) % 100)
+    return not (_is_year(tok) and not tok.plain.endswith("00"))
 
 
 def _count_ok(text: str, low: str, tok: _Token, prev: _Token | None, g: _Grammar) -> bool:
@@ -930,7 +961,9 @@ def _headcounts_in(text: str, lang: str) -> list[HeadcountMatch]:
     prev: _Token | None = None
     for i, tok in enumerate(tokens):
         prev, prev_tok = tok, prev
-        if tok.start < taken_until or any(sh.start <= tok.start < sh.end for sh in shares):
+        if tok.start < taken_until or (
+            shares and any(sh.start <= tok.start < sh.end for sh in shares)
+        ):
             continue
         if tok.pct_end >= 0:
             wf = g.workforce_re.match(low, tok.pct_end)
