@@ -623,6 +623,10 @@ def _lower(text: str) -> str:
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
 
+# NamedTuple instances built at C level (no Python __new__ frame); all fields given.
+_new = tuple.__new__
+
+
 class _Read(NamedTuple):
     """A text as the finders see it: lower-cased, a word-scan copy, and its number tokens."""
 
@@ -681,7 +685,9 @@ def _tokenize(text: str, g: _Grammar) -> _Read:
             scale = scaled / value
             value, count = scaled, float(scaled_count)
         plain = digits if digits.isdigit() else ""
-        tokens.append(_Token(start, m.end(), value, count, scale, plain, False, False))
+        tokens.append(
+            _new(_Token, (start, m.end(), value, count, scale, plain, False, False, False, -1))
+        )
     if g.words_re is not None:
         taken = [(t.start, t.end) for t in tokens]
         for m in g.words_re.finditer(scan):  # offsets shift by one: the leading space
@@ -698,7 +704,9 @@ def _tokenize(text: str, g: _Grammar) -> _Read:
             for kind, v in parts:
                 if kind == "scale":
                     scale *= v
-            tokens.append(_Token(start, end, value, value, scale, "", True, art_only))
+            tokens.append(
+                _new(_Token, (start, end, value, value, scale, "", True, art_only, False, -1))
+            )
         if len(tokens) > len(taken):
             tokens.sort(key=lambda t: t.start)
     percent = False
@@ -706,7 +714,7 @@ def _tokenize(text: str, g: _Grammar) -> _Read:
     for i, tok in enumerate(tokens):
         pm = pct_match(low, tok.end)
         if pm is not None:
-            tokens[i] = tok._replace(pct_end=pm.end())
+            tokens[i] = _new(_Token, (*tok[:-1], pm.end()))
             percent = True
     if percent and len(tokens) > 1:  # "3 pour cent", "5 por ciento": no numbers there
         tokens = _drop_inside_percent(tokens)
@@ -725,7 +733,7 @@ def _tokenize(text: str, g: _Grammar) -> _Read:
                 plain="",
                 ranged=True,
             )
-    return _Read(low, scan, tuple(tokens))
+    return _new(_Read, (low, scan, tuple(tokens)))
 
 
 def _glued_code(text: str, start: int, g: _Grammar) -> bool:
