@@ -862,6 +862,8 @@ def _currency_after(text: str, low: str, tok: _Token, g: _Grammar) -> tuple[str,
 def _money_in(text: str, lang: str) -> list[MoneyMatch]:
     g = _grammar(lang)
     low, _, tokens = _tokens(text, lang)
+    if not tokens:  # no number, no money
+        return []
     spans: list[tuple[str, int, int] | None] = []
     for tok in tokens:
         span: tuple[str, int, int] | None = None
@@ -1088,7 +1090,10 @@ def _merge(per_lang: list[list[Any]]) -> list[Any]:
 
 def find_money(text: str, lang: str) -> list[MoneyMatch]:
     """Money amounts in `text` written in `lang`, in order ("$10 billion", "10 Mrd. Dollar")."""
-    return _merge([_money_in(text, code) for code in _languages_for(lang)])
+    langs = _languages_for(lang)
+    if len(langs) == 1:  # the common case: nothing to merge
+        return _money_in(text, langs[0])
+    return _merge([_money_in(text, code) for code in langs])
 
 
 _BARE_END = re.compile(r"\s*(?:[.,;:!?)\]\"”»]|$)")
@@ -1129,7 +1134,10 @@ def _default_currency(lang: str) -> str | None:
 
 def find_headcounts(text: str, lang: str) -> list[HeadcountMatch]:
     """Numbers of workers ("10,000 jobs", "10.000 Stellen") and shares of staff, in order."""
-    return _merge([_headcounts_in(text, code) for code in _languages_for(lang)])
+    langs = _languages_for(lang)
+    if len(langs) == 1:  # the common case: nothing to merge
+        return _headcounts_in(text, langs[0])
+    return _merge([_headcounts_in(text, code) for code in langs])
 
 
 def find_percentages(text: str, lang: str) -> list[PercentMatch]:
