@@ -66,26 +66,30 @@ def _identifier() -> object | None:
 def _vote(text: str) -> tuple[str | None, float, int]:
     """Function-word vote: (best language, its share of votes, number of votes)."""
     table = _stopword_table()
-    counts: dict[str, float] = {}
-    total = 0
     # str.split is ~4x faster than a Unicode word regex; only the commonest punctuation
     # is blanked out first (a word glued to a quote or bracket simply casts no vote).
-    get = table.get
     low = text.lower().replace("'", " ").replace(",", " ").replace(".", " ")
-    for token in low.split():
-        votes = get(token)
-        if votes is None:
-            continue
-        for lang, weight in votes:
-            counts[lang] = counts.get(lang, 0.0) + weight
-        total += 1
-    if not counts:
+    # map/filter look the words up at C level; only the words that vote reach Python.
+    voting = list(filter(None, map(table.get, low.split())))
+    if not voting:
         return None, 0.0, 0
-    ranked = sorted(counts.items(), key=lambda kv: kv[1], reverse=True)
-    best, best_n = ranked[0]
-    second_n = ranked[1][1] if len(ranked) > 1 else 0.0
+    # Sums in token order and languages in order of their first vote, as ties rank so.
+    counts: dict[str, float] = {}
+    get = counts.get
+    for votes in voting:
+        for lang, weight in votes:
+            counts[lang] = get(lang, 0.0) + weight
+    # Best and runner-up in one pass; on a tie the language that voted first wins.
+    best, best_n, second_n = "", -1.0, 0.0
+    for lang, n in counts.items():
+        if n > best_n:
+            if best:
+                second_n = best_n
+            best, best_n = lang, n
+        elif n > second_n:
+            second_n = n
     margin = (best_n - second_n) / max(best_n + second_n, 1e-9)
-    return best, margin, total
+    return best, margin, len(voting)
 
 
 def detect_language(text: str, hint: str | None = None) -> tuple[str, float]:

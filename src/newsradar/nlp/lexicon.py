@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cache
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -175,7 +176,18 @@ class CueMatcher:
                 entries.setdefault(core, []).append((category, phrase, left_free, right_free))
         automaton = ahocorasick.Automaton()
         for core, values in entries.items():
-            automaton.add_word(core, (len(core), tuple(values)))
+            # Per core, the (category, phrase) pairs that fire for each boundary case,
+            # indexed by 2 * left_ok + right_ok: find() then tests no flags per value.
+            by_case = tuple(
+                tuple(
+                    (category, phrase)
+                    for category, phrase, left_free, right_free in values
+                    if (left_ok or left_free) and (right_ok or right_free)
+                )
+                for left_ok in (False, True)
+                for right_ok in (False, True)
+            )
+            automaton.add_word(core, (len(core), by_case))
         if entries:
             automaton.make_automaton()
         self._automaton = automaton if entries else None
@@ -186,17 +198,25 @@ class CueMatcher:
         if self._automaton is None:
             return []
         hits: list[CueHit] = []
-        n = len(lower)
-        for end_idx, (length, values) in self._automaton.iter(lower):
+        append = hits.append
+        # Padded by one space each side: the characters around a match [start, end) are
+        # padded[start] and padded[end + 1], with no test for the ends of the text.
+        padded = f" {lower} "
+        for end_idx, (length, by_case) in self._automaton.iter(lower):
             start = end_idx - length + 1
             end = end_idx + 1
-            left_ok = start == 0 or not lower[start - 1].isalnum()
-            right_ok = end == n or not lower[end].isalnum()
-            for category, phrase, left_free, right_free in values:
-                if (left_ok or left_free) and (right_ok or right_free):
-                    hits.append(CueHit(category, phrase, start, end))
-        hits.sort(key=lambda h: (h.start, -h.end))
+            pairs = by_case[(not padded[start].isalnum()) * 2 + (not padded[end_idx + 2].isalnum())]
+            for category, phrase in pairs:
+                append(CueHit(category, phrase, start, end))
+        # Two stable C-level sorts give the order of the key (start, -end), ties in
+        # the order found, without a Python call per hit.
+        hits.sort(key=_END_KEY, reverse=True)
+        hits.sort(key=_START_KEY)
         return hits
+
+
+_START_KEY = attrgetter("start")
+_END_KEY = attrgetter("end")
 
 
 # Categories matched by a regex of their own rather than the automaton.

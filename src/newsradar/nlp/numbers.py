@@ -31,6 +31,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -49,6 +50,7 @@ _LETTER = r"[^\W\d_]"
 _END = rf"(?!{_LETTER})"  # no letter follows: the word ends here
 _YEAR_MIN, _YEAR_MAX = 1900, 2099
 _DIGITS_AND_MARKS = frozenset("0123456789.,")
+_START = attrgetter("start")
 _SP_RUN = re.compile(f"{_SP}+")
 _DIGIT_AHEAD = re.compile(f"{_SP}?[0-9]")
 # What may stand before a number word. Scans for words run on a copy of the text where
@@ -621,6 +623,10 @@ def _lower(text: str) -> str:
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
 
+# NamedTuple instances built at C level (no Python __new__ frame); all fields given.
+_new = tuple.__new__
+
+
 class _Read(NamedTuple):
     """A text as the finders see it: lower-cased, a word-scan copy, and its number tokens."""
 
@@ -640,20 +646,35 @@ def _scan_copy(low: str) -> str:
 def _tokenize(text: str, g: _Grammar) -> _Read:
     low = _lower(text)
     scan = _scan_copy(low)
+    n_low = len(low)
     tokens: list[_Token] = []
     for m in g.digits_re.finditer(low):
         start = m.start()
         scale_text = m.group("scale") or ""
         num_end = m.end() - len(scale_text)
-        if not _left_ok(low, start) and not _glued_code(text, start, g):
+        # A space before or after passes the _left_ok/_right_ok tests: no call needed.
+        if (
+            start
+            and low[start - 1] != " "
+            and not _left_ok(low, start)
+            and not _glued_code(text, start, g)
+        ):
             continue
-        if not scale_text and not _right_ok(low, num_end):
+        if (
+            not scale_text
+            and num_end < n_low
+            and low[num_end] != " "
+            and not _right_ok(low, num_end)
+        ):
             continue
         digits = low[start:num_end]
-        readings = _parse_digits(digits, g)
-        if readings is None:
-            continue
-        value, count = readings
+        if digits.isdigit():  # the common case: _parse_digits would read it so
+            value = count = float(digits)
+        else:
+            readings = _parse_digits(digits, g)
+            if readings is None:
+                continue
+            value, count = readings
         scale = 1.0
         if scale_text:
             parts = _suffix_value(scale_text, g)
@@ -664,7 +685,9 @@ def _tokenize(text: str, g: _Grammar) -> _Read:
             scale = scaled / value
             value, count = scaled, float(scaled_count)
         plain = digits if digits.isdigit() else ""
-        tokens.append(_Token(start, m.end(), value, count, scale, plain, False, False))
+        tokens.append(
+            _new(_Token, (start, m.end(), value, count, scale, plain, False, False, False, -1))
+        )
     if g.words_re is not None:
         taken = [(t.start, t.end) for t in tokens]
         for m in g.words_re.finditer(scan):  # offsets shift by one: the leading space
@@ -681,14 +704,19 @@ def _tokenize(text: str, g: _Grammar) -> _Read:
             for kind, v in parts:
                 if kind == "scale":
                     scale *= v
-            tokens.append(_Token(start, end, value, value, scale, "", True, art_only))
+            tokens.append(
+                _new(_Token, (start, end, value, value, scale, "", True, art_only, False, -1))
+            )
         if len(tokens) > len(taken):
             tokens.sort(key=lambda t: t.start)
+    percent = False
+    pct_match = g.percent_re.match
     for i, tok in enumerate(tokens):
-        pm = g.percent_re.match(low, tok.end)
+        pm = pct_match(low, tok.end)
         if pm is not None:
-            tokens[i] = tok._replace(pct_end=pm.end())
-    if len(tokens) > 1:  # "3 pour cent", "5 por ciento": "cent" and "ciento" are no numbers
+            tokens[i] = _new(_Token, (*tok[:-1], pm.end()))
+            percent = True
+    if percent and len(tokens) > 1:  # "3 pour cent", "5 por ciento": no numbers there
         tokens = _drop_inside_percent(tokens)
     for i in range(len(tokens) - 1):  # "$10-15 billion", "10 à 15 milliards": share the scale
         tok, nxt = tokens[i], tokens[i + 1]
@@ -705,7 +733,7 @@ def _tokenize(text: str, g: _Grammar) -> _Read:
                 plain="",
                 ranged=True,
             )
-    return _Read(low, scan, tuple(tokens))
+    return _new(_Read, (low, scan, tuple(tokens)))
 
 
 def _glued_code(text: str, start: int, g: _Grammar) -> bool:
@@ -744,6 +772,11 @@ def _languages_for(lang: str | None) -> tuple[str, ...]:
     langs = available_languages()
     if code in langs:
         return (code,)
+    return _english_first(langs)
+
+
+@lru_cache(maxsize=4)  # keyed by the tuple of languages: right even after a cache_clear
+def _english_first(langs: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted(langs, key=lambda c: (c != "en", c)))
 
 
@@ -829,6 +862,8 @@ def _currency_after(text: str, low: str, tok: _Token, g: _Grammar) -> tuple[str,
 def _money_in(text: str, lang: str) -> list[MoneyMatch]:
     g = _grammar(lang)
     low, _, tokens = _tokens(text, lang)
+    if not tokens:  # no number, no money
+        return []
     spans: list[tuple[str, int, int] | None] = []
     for tok in tokens:
         span: tuple[str, int, int] | None = None
@@ -868,7 +903,8 @@ def _money_in(text: str, lang: str) -> list[MoneyMatch]:
             break
         near = min(found, key=lambda mm: abs(mm.start - tok.start))
         found.append(_money(tok.value, near.currency, text, tok.start, tok.end))
-    found.sort(key=lambda mm: mm.start)
+    if bare:  # otherwise already in text order (each amount starts after the last)
+        found.sort(key=_START)
     return found
 
 
@@ -879,8 +915,13 @@ def _money(value: float, code: str, text: str, start: int, end: int) -> MoneyMat
 # --------------------------------------------------------------------------- counts
 
 
+_YEAR_FIRST, _YEAR_LAST = str(_YEAR_MIN), str(_YEAR_MAX)
+
+
 def _is_year(tok: _Token) -> bool:
-    return len(tok.plain) == 4 and _YEAR_MIN <= int(tok.plain) <= _YEAR_MAX
+    # `plain` holds ASCII digits only: on four of them text order is number order.
+    plain = tok.plain
+    return len(plain) == 4 and _YEAR_FIRST <= plain <= _YEAR_LAST
 
 
 def _may_count(tok: _Token) -> bool:
@@ -894,7 +935,7 @@ def _may_count(tok: _Token) -> bool:
     if tok.plain.startswith("0"):
         return False
     # "the 2023 layoffs" is a year; round counts like 2000 stay possible
-    return not (_is_year(tok) and int(tok.plain) % 100)
+    return not (_is_year(tok) and not tok.plain.endswith("00"))
 
 
 def _count_ok(text: str, low: str, tok: _Token, prev: _Token | None, g: _Grammar) -> bool:
@@ -930,7 +971,9 @@ def _headcounts_in(text: str, lang: str) -> list[HeadcountMatch]:
     prev: _Token | None = None
     for i, tok in enumerate(tokens):
         prev, prev_tok = tok, prev
-        if tok.start < taken_until or any(sh.start <= tok.start < sh.end for sh in shares):
+        if tok.start < taken_until or (
+            shares and any(sh.start <= tok.start < sh.end for sh in shares)
+        ):
             continue
         if tok.pct_end >= 0:
             wf = g.workforce_re.match(low, tok.pct_end)
@@ -1047,7 +1090,10 @@ def _merge(per_lang: list[list[Any]]) -> list[Any]:
 
 def find_money(text: str, lang: str) -> list[MoneyMatch]:
     """Money amounts in `text` written in `lang`, in order ("$10 billion", "10 Mrd. Dollar")."""
-    return _merge([_money_in(text, code) for code in _languages_for(lang)])
+    langs = _languages_for(lang)
+    if len(langs) == 1:  # the common case: nothing to merge
+        return _money_in(text, langs[0])
+    return _merge([_money_in(text, code) for code in langs])
 
 
 _BARE_END = re.compile(r"\s*(?:[.,;:!?)\]\"”»]|$)")
@@ -1088,7 +1134,10 @@ def _default_currency(lang: str) -> str | None:
 
 def find_headcounts(text: str, lang: str) -> list[HeadcountMatch]:
     """Numbers of workers ("10,000 jobs", "10.000 Stellen") and shares of staff, in order."""
-    return _merge([_headcounts_in(text, code) for code in _languages_for(lang)])
+    langs = _languages_for(lang)
+    if len(langs) == 1:  # the common case: nothing to merge
+        return _headcounts_in(text, langs[0])
+    return _merge([_headcounts_in(text, code) for code in langs])
 
 
 def find_percentages(text: str, lang: str) -> list[PercentMatch]:

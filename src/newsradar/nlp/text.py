@@ -105,7 +105,9 @@ def split_sentences(text: str, abbreviations: frozenset[str]) -> list[Span]:
 
 
 _NONSPACE = re.compile(r"\S")
-_CLAUSE_CAND = re.compile(r"[,;:()«»\"–—-]")
+# A comma, semicolon or colon is a candidate only before a space or the end of the span
+# ("10,000", "3:30" never reach Python).
+_CLAUSE_CAND = re.compile(r"[,;:()«»\"–—-](?:(?<=[()«»\"–—-])|(?=\s|\Z))")
 
 
 def split_clauses(text: str, sentence: Span) -> list[Span]:
@@ -117,16 +119,12 @@ def split_clauses(text: str, sentence: Span) -> list[Span]:
     start = sentence.start
     end_all = sentence.end
     for m in _CLAUSE_CAND.finditer(text, start, end_all):
-        c = m.group(0)
         i = m.start()
-        if c in ",;:":
-            if i + 1 < end_all and not text[i + 1].isspace():
-                continue  # "10,000", "3:30"
-        elif c == "-" and not (text[i - 1 : i] == " " and text[i + 1 : i + 2] == " "):
+        if text[i] == "-" and not (text[i - 1 : i] == " " and text[i + 1 : i + 2] == " "):
             continue  # a hyphen inside a word, not a dash between clauses
-        if m.start() > start:
-            spans.append(Span(start, m.start()))
-        start = m.end()
+        if i > start:
+            spans.append(Span(start, i))
+        start = i + 1
         while start < end_all and text[start] == " ":
             start += 1  # a clause starts at its first word
     if end_all > start:
