@@ -270,6 +270,7 @@ def _analyze(text: str, hint: str | None, published: str | None) -> Analysis:
                     "currency": d.amount.currency if d.amount else None,
                     "stage": d.stage,
                     "background": d.background,
+                    "ai": d.ai,
                     "evidence": _evidence(text, *d.evidence),
                 }
                 for d in deals_found

@@ -87,6 +87,10 @@ class Deal(_Frozen):
     currency: str | None = None
     stage: Stage | None = None
     background: bool = False
+    ai: bool | None = Field(
+        default=None,
+        description="the target is an AI company (None: not judged, e.g. built by hand)",
+    )
     evidence: Evidence
 
 
