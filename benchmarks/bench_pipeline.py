@@ -244,6 +244,17 @@ class WorkerProcess:
             return None
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def runqueue_wait_seconds(self) -> float | None:
+        """Time the worker's main thread was runnable but waited for a CPU (other
+        processes had it), from /proc schedstat; None under py-spy."""
+        if self.process is None or self.profile:
+            return None
+        try:
+            fields = Path(f"/proc/{self.process.pid}/schedstat").read_text().split()
+        except OSError:
+            return None
+        return int(fields[1]) / 1e9
+
     def log_tail(self) -> str:
         return self.log_path.read_text(errors="replace")[-3000:]
 
@@ -513,10 +524,12 @@ async def run_pipeline(
                 )
 
             cpu = worker.cpu_seconds()
+            waited = worker.runqueue_wait_seconds()
             first = await send_all(bootstrap, source, articles)
             await collector.wait(done, timeout=240, quiet=2.0)
             ok = collector.count(events) - base[events] == expected_events
             cpu_after = worker.cpu_seconds()
+            waited_after = worker.runqueue_wait_seconds()
             if not ok and not worker.alive():
                 raise RuntimeError(f"pipeline worker died:\n{worker.log_tail()}")
             outs = {t: collector.records[t][base[t] :] for t in collector.records}
@@ -536,6 +549,8 @@ async def run_pipeline(
                 "worker_cpu_utilisation": None
                 if cpu is None or cpu_after is None
                 else round((cpu_after - cpu) / (elapsed + 2.0), 2),
+                # Runnable but not running (the CPU was busy elsewhere), per article.
+                "worker_runqueue_wait_ms_per_article": _cpu_per_article(waited, waited_after, n),
             }
             if latency_seconds > 0:
                 result["latency"] = await _latency(
@@ -697,7 +712,8 @@ def main(argv: list[str] | None = None) -> int:
         f"ratio to pass-through:    {result['ratio_to_passthrough']:>8.2f}",
         f"worker CPU per article:   pipeline {nr['worker_cpu_ms_per_article']} ms "
         f"(utilisation {nr['worker_cpu_utilisation']}), pass-through "
-        f"{pt['worker_cpu_ms_per_article']} ms",
+        f"{pt['worker_cpu_ms_per_article']} ms; pipeline waited for a CPU "
+        f"{nr['worker_runqueue_wait_ms_per_article']} ms per article",
         f"outputs: {nr['enriched']} enriched, {nr['events']} events "
         f"(expected {nr['expected_events']}), {nr['alerts']} alerts, "
         f"{nr['dead_letters']} dead letters; complete={nr['complete']}",

@@ -216,6 +216,16 @@ def _check_cache_cue_words(texts: list[str]) -> bool:
     return before == after
 
 
+def _apply_small_books() -> None:
+    """Event books capped at 2 events (changelog values stay small), to measure what the
+    size of the events table's changelog writes costs. In bench_pipeline every
+    repetition of the dev file is 40 days after the last, beyond the 30-day window, so
+    older events are never matched again and the decisions are the same."""
+    import newsradar.events as events
+
+    events.MAX_EVENTS_PER_KEY = 2
+
+
 EXPERIMENTS: dict[str, tuple[Callable[[], None], Callable[[list[str]], bool]]] = {
     "fast-simhash": (_apply_fast_simhash, _check_fast_simhash),
     # Metrics only: analysis results cannot change.
@@ -226,6 +236,8 @@ EXPERIMENTS: dict[str, tuple[Callable[[], None], Callable[[list[str]], bool]]] =
     # The same function in another process: results cannot change.
     "parse-processes": (_apply_parse_processes, lambda texts: True),
     "cache-cue-words": (_apply_cache_cue_words, _check_cache_cue_words),
+    # Table values only: bench_pipeline's events never match an evicted one.
+    "small-books": (_apply_small_books, lambda texts: True),
 }
 
 

@@ -47,14 +47,15 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from newsradar.config import EventSettings
-from newsradar.models import Change, Enriched, Event, EventKind, EventStatus, WireModel
+from newsradar.models import Change, Enriched, Event, EventKind, EventStatus, WireModel, decode
 from newsradar.nlp.schema import Stage
 
 MAX_EVENTS_PER_KEY = 32
@@ -190,6 +191,67 @@ class EventBook(WireModel):
                 rec = rec.model_copy(update={"alerted": merged[-MAX_ALERTED:]})
             events.append(rec)
         return self.model_copy(update={"events": events})
+
+
+class _CachedBook(NamedTuple):
+    raw: bytes
+    book: EventBook
+    #: id(record) -> (record, its JSON), for records of the book encoded here
+    fragments: dict[int, tuple[EventRecord, bytes]]
+
+
+class BookCache:
+    """Decoded event books and the JSON of their records, for the events agent.
+
+    Decoding a key's whole book for every report and encoding it again cost more than
+    folding the report in, and a busy key's book holds up to 32 events. The cache keeps
+    each decoded book beside the very bytes object stored in the table (any other value,
+    such as one recovered from the changelog, is decoded afresh), and the JSON of each
+    record object it encoded, so encoding serialises only the records that changed
+    (`apply` keeps the untouched record objects). The bytes are the same as
+    `EventBook.to_bytes()`. Bounded: least recently used keys are dropped.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._entries: OrderedDict[str, _CachedBook] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def decode(self, key: str, raw: bytes) -> EventBook:
+        """The book stored as `raw` under `key` (raises DecodeError like `decode`)."""
+        hit = self._entries.get(key)
+        if hit is not None and hit.raw is raw:
+            self._entries.move_to_end(key)
+            return hit.book
+        book = decode(EventBook, raw)
+        self._remember(key, _CachedBook(raw, book, {}))
+        return book
+
+    def encode(self, book: EventBook) -> bytes:
+        """`book.to_bytes()`, re-serialising only records not encoded here before."""
+        hit = self._entries.get(book.key)
+        known = hit.fragments if hit is not None else {}
+        fragments: dict[int, tuple[EventRecord, bytes]] = {}
+        parts: list[bytes] = []
+        for rec in book.events:
+            cached = known.get(id(rec))
+            data = cached[1] if cached is not None and cached[0] is rec else None
+            if data is None:
+                data = rec.model_dump_json().encode("utf-8")
+            fragments[id(rec)] = (rec, data)
+            parts.append(data)
+        head = book.model_dump_json(exclude={"events"}).encode("utf-8")
+        raw = head[:-1] + b',"events":[' + b",".join(parts) + b"]}"
+        self._remember(book.key, _CachedBook(raw, book, fragments))
+        return raw
+
+    def _remember(self, key: str, entry: _CachedBook) -> None:
+        self._entries[key] = entry
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
 
 
 # --- keys -----------------------------------------------------------------------------

@@ -8,9 +8,11 @@ from typing import Any
 import pytest
 
 from newsradar.config import EventSettings
+from newsradar.errors import DecodeError
 from newsradar.events import (
     MAX_EVENTS_PER_KEY,
     MAX_REPORT_IDS,
+    BookCache,
     EventBook,
     Report,
     apply,
@@ -463,3 +465,40 @@ def test_alerted_keys_are_kept_per_event() -> None:
     assert book.record(first).alerted == ["r:k:1", "r:k:1:v2"]  # type: ignore[union-attr]
     assert book.alerted(second) == set()
     assert book.alerted("unknown") == set()
+
+
+def test_book_cache_encodes_the_same_bytes_as_the_model() -> None:
+    """The cache's incremental encoding is byte for byte `EventBook.to_bytes()`, step by step."""
+    cache = BookCache()
+    book: EventBook | None = None
+    reports = [deal(1), deal(2, source="Wire B", days=1), deal(3, days=70), deal(1)]
+    for report in reports:
+        book, _ = apply(book, report, SETTINGS)
+        book = book.with_alerted(book.events[-1].event_id, [f"rule:{report.article_id}"])
+        raw = cache.encode(book)
+        assert raw == book.to_bytes()
+        assert decode(EventBook, raw) == book
+    assert book is not None and len(book.events) == 2
+
+
+def test_book_cache_decodes_only_bytes_it_did_not_write() -> None:
+    """The stored bytes object gives the cached book; equal bytes from elsewhere
+    (a changelog recovery) are decoded afresh; garbage still raises DecodeError."""
+    cache = BookCache()
+    book, _ = run(deal(1))
+    raw = cache.encode(book)
+    assert cache.decode(book.key, raw) is book
+    recovered = bytes(bytearray(raw))
+    again = cache.decode(book.key, recovered)
+    assert again == book and again is not book
+    with pytest.raises(DecodeError):
+        cache.decode(book.key, b'{"key": 1}')
+
+
+def test_book_cache_is_bounded() -> None:
+    """Least recently used keys are dropped beyond the cache size."""
+    cache = BookCache(size=2)
+    for company in ("Globex", "Initech", "Umbrella"):
+        book, _ = run(layoff(1, key=layoff_key(company), company=company))
+        cache.encode(book)
+    assert len(cache) == 2
