@@ -290,7 +290,7 @@ def report_time(enriched: Enriched) -> datetime:
 
 
 def reports_from(enriched: Enriched) -> list[Report]:
-    """One Report per deal (with investor and target) and layoff (with company) found."""
+    """One Report per AI deal (with investor and target) and layoff (with company) found."""
     article = enriched.article
     analysis = enriched.analysis
     common: dict[str, Any] = {
@@ -308,6 +308,8 @@ def reports_from(enriched: Enriched) -> list[Report]:
     for deal in analysis.deals:
         if not deal.investor or not deal.target:
             continue
+        if deal.ai is False:
+            continue  # not an AI investment (a perfume brand bought): no event to alert on
         key = deal_key(deal.investor, deal.target)
         if canonical(deal.investor) == canonical(deal.target):
             continue

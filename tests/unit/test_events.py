@@ -142,6 +142,27 @@ def test_reports_from_keeps_only_complete_deals_and_layoffs() -> None:
     assert reports[1].evidence == "10.000"
 
 
+def test_reports_from_leaves_out_deals_that_are_not_ai_investments() -> None:
+    """A deal the analysis judged not about an AI company opens no event; one it did not
+    judge (built by hand, `ai` unset) still does."""
+    analysis = Analysis(
+        text="t",
+        language="en",
+        language_score=1.0,
+        deals=[
+            Deal(
+                investor="L'Oréal", target="Aesop", amount_usd=2.5e9, ai=False, evidence=_evidence()
+            ),
+            Deal(investor="Microsoft", target="OpenAI", ai=True, evidence=_evidence()),
+            Deal(investor="Nvidia", target="xAI", evidence=_evidence()),
+        ],
+    )
+    assert [r.key for r in reports_from(_enriched(analysis))] == [
+        "deal:microsoft|openai",
+        "deal:nvidia|xai",
+    ]
+
+
 def test_report_time_is_published_else_fetched() -> None:
     """Reports are placed in time by publication, falling back to the fetch time."""
     analysis = Analysis(
