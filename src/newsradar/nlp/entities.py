@@ -650,6 +650,16 @@ def find_entities(
                 res = _aux_subject(norm, lower, hit, known_ends, rules)
             if res is not None:
                 candidates.append(res)
+    if any_free and money_spans:
+        # "15 Mio. Franken für Lakeside Vision": the company an amount goes to.
+        fors = _lang_words(lex.language, "amount_for")
+        for _, m_end in money_spans:
+            words = lower[m_end : m_end + 12].split(" ", 2)
+            if len(words) == 3 and words[0] == "" and words[1] in fors:
+                pos = _skip_company_noun(norm, lower, m_end + 2 + len(words[1]), lex, rules)[0]
+                res = _read_forward(norm, pos, rules)
+                if res is not None and res[1] - pos <= 1 and not _is_cue_word(res[0], lex):
+                    candidates.append(res)
     if any_free and "-led " in lower:
         # "after a Ridgeway-led raise": the lead named as a prefix.
         for m in _LED_PREFIX.finditer(norm):
@@ -983,11 +993,22 @@ def _lang_words(lang: str, key: str) -> frozenset[str]:
 
 def _is_cue_word(name: str, lex: Lexicon) -> bool:
     """True when a word of `name` is a cue word of the lexicon ("New Financing")."""
-    words = own_cue_words(lex.language) or _all_cue_words()
+    words = _name_blocking_words(lex.language) or _all_cue_words()
     nouns = _company_nouns(lex)
     return any(t.lower() in words and t.lower() not in nouns for t in name.split()) or (
         name.lower() in _phrases(lex.language)
     )
+
+
+@cache
+def _name_blocking_words(lang: str) -> frozenset[str]:
+    """Cue words that cannot be part of a company name: all of the language's own but the
+    vocabulary of AI, which names carry ("Acme Robotics", "Agile Robots"), the bare
+    "AI"/"IA"/"KI" aside."""
+    lex = lexicon(lang)
+    ai = {w.lower() for w in lex.cues.get("ai", ())}
+    ai -= {w.lower() for w in lex.company.get("ai_name", ())}  # "IA Cerebrix" is no name
+    return own_cue_words(lang) - ai
 
 
 @cache

@@ -1046,6 +1046,7 @@ def extract_deals(ctx: Context) -> list[DealFound]:
                         lead=_lead_phrase(ctx, s, inv),
                     )
                 )
+    found += _amount_for_headline(ctx)
     deals = _merge_deals(found)
     _mark_ai(ctx, deals)
     live = [i for i, d in enumerate(deals) if not d.background and d.amount is None]
@@ -1054,6 +1055,47 @@ def extract_deals(ctx: Context) -> list[DealFound]:
         i = live[0]
         deals[i] = replace(deals[i], amount=fresh[0][0], stage=deals[i].stage or fresh[0][1])
     return deals
+
+
+def _amount_for_headline(ctx: Context) -> list[DealFound]:
+    """A headline naming an amount and the company that gets it, with no verb: "15 Mio.
+    Franken für Lakeside Vision", "$50m for Acme"; the investors come from the summary."""
+    if not ctx.sentences:
+        return []
+    title = ctx.sentences[0]
+    if ctx.sentence_cats[0].keys() & DEAL_CATEGORIES:
+        return []  # a headline with a verb of its own was read already ("plans to raise ... for")
+    preps = _lang_words_company(ctx.lang, "amount_for")
+    for m in ctx.money:
+        if not (title.start <= m.start < title.end):
+            continue
+        words = ctx.lower[m.end : m.end + 12].split(" ", 2)
+        if len(words) < 3 or words[0] != "" or words[1] not in preps:
+            continue
+        after = m.end + 2 + len(words[1])
+        org = next((o for o in ctx.orgs if after <= o.start <= after + 40), None)
+        if org is None or _has_clause_mark(ctx, m.end, org.start):
+            continue
+        return [
+            DealFound(
+                investor=None,
+                target=org.name,
+                co_investors=[],
+                amount=m,
+                stage=None,
+                background=False,
+                evidence=(m.start, org.end),
+                ai=_is_ai_org(org),
+                explicit_investor=False,
+                lead=False,
+            )
+        ]
+    return []
+
+
+@cache
+def _lang_words_company(lang: str, key: str) -> frozenset[str]:
+    return frozenset(w.lower() for w in lexicon(lang).company.get(key, ()))
 
 
 def _mark_ai(ctx: Context, deals: list[DealFound]) -> None:
