@@ -438,8 +438,13 @@ def _lead_phrase(ctx: Context, s: _Sentence, found: list[OrgMention]) -> bool:
 
 
 def _investors_after(ctx: Context, s: _Sentence, cue_end: int) -> list[OrgMention]:
-    """Organisations named right after "led by" / "mené par" / ..., with co-investors."""
-    found: list[OrgMention] = []
+    """Organisations named right after "led by" / "mené par" / ..., with co-investors.
+
+    With several such phrases, the one naming the lead wins ("la start-up respaldada por
+    OpenAI fue liderada por Menlo Ventures"), else the first.
+    """
+    groups: list[tuple[bool, list[OrgMention]]] = []
+    markers = _lead_markers(ctx.lang)
     for h in s.cats.get("investor_after", ()):
         if h.start < cue_end - 1:
             continue
@@ -450,7 +455,7 @@ def _investors_after(ctx: Context, s: _Sentence, cue_end: int) -> list[OrgMentio
         gap = ctx.lower[h.end : first.start]
         if len(gap.split()) > 3:
             continue
-        found.append(first)
+        found = [first]
         last = first
         for o in s.orgs:
             if o.start <= last.start:
@@ -463,8 +468,11 @@ def _investors_after(ctx: Context, s: _Sentence, cue_end: int) -> list[OrgMentio
                 last = o
             else:
                 break
-        break
-    return found
+        phrase = ctx.lower[h.start : h.end]
+        groups.append((any(m in phrase for m in markers), found))
+    if not groups:
+        return []
+    return next((g for lead, g in groups if lead), groups[0][1])
 
 
 def _led_prefix(ctx: Context, s: _Sentence, cue: CueHit) -> list[OrgMention]:
@@ -818,6 +826,15 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
         ai_others = [o for o in others if _is_ai_org(o)]
         best = ai_others or others
         target = best[0] if best else None
+        if (
+            cat in RAISE_SUBJECT
+            and ctx.main_org is not None
+            and ctx.main_org.name not in named
+            and anaphor.search(ctx.lower, s.span.start, cue.end + 40) is not None
+        ):
+            # "La ronda de la start-up respaldada por OpenAI fue liderada por Menlo": the
+            # round is the article's company's; other names describe it.
+            target = ctx.main_org
         if target is None and s.orgs and s.orgs[0].name not in named:
             target = s.orgs[0]  # the sentence's subject: "X laid off staff after Meta took a stake"
         if (
