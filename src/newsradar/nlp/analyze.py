@@ -107,6 +107,8 @@ def _main_org(orgs: list[Any], text: str) -> Any:
     # "Creandum investiert in Sereact ... Das Start-up erhält": the start-up referred to
     # is the company, not the investment firm named first.
     companies = [o for o in in_title if o.kind != "investor"]
+    if not pool and orgs and orgs[0].start == 0 and text[orgs[0].end : orgs[0].end + 2] != ": ":
+        return orgs[0]  # a news organisation as the headline's subject ("... Times cuts")
     return (companies or in_title or pool or [None])[0]
 
 

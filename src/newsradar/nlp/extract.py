@@ -315,15 +315,28 @@ class _Sentence:
             for o in ctx.orgs
             if start <= o.start and o.end <= end and o.kind not in DEAL_PASSIVE_KINDS
         ]
-        self.employers = [
+        # A news organisation opening the headline is the subject, not a source
+        # ("Los Angeles Times newsroom hit by layoffs", unlike "Reuters: Meta cuts ...").
+        opener = [
             o
-            for o in self.orgs
-            if o.kind not in LAYOFF_PASSIVE_KINDS
-            # not "SoftBank-backed Mapvista cuts 20%": a name glued to an attribute
-            and not (
-                ctx.norm[o.end : o.end + 1] == "-" and ctx.norm[o.end + 1 : o.end + 2].islower()
-            )
+            for o in ctx.orgs
+            if idx == 0
+            and o.kind == "media"
+            and o.start == start
+            and ctx.norm[o.end : o.end + 2] not in (": ", " :")
         ]
+        self.employers = (
+            opener
+            + [
+                o
+                for o in self.orgs
+                if o.kind not in LAYOFF_PASSIVE_KINDS
+                # not "SoftBank-backed Mapvista cuts 20%": a name glued to an attribute
+                and not (
+                    ctx.norm[o.end : o.end + 1] == "-" and ctx.norm[o.end + 1 : o.end + 2].islower()
+                )
+            ]
+        )
         self.money = [m for m in ctx.money if start <= m.start and m.end <= end]
         self.counts = [c for c in ctx.counts if start <= c.start and c.end <= end]
         self.hits = ctx.sentence_hits[idx]
