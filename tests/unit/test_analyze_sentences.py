@@ -96,6 +96,8 @@ def test_deals(lang: str, case: dict[str, Any]) -> None:
         assert live == [], live
     if "deal_count" in case:
         assert len(live) == case["deal_count"], live
+    if "no_deal_with" in case:
+        assert all(case["no_deal_with"] not in (d.investor, d.target) for d in result.deals)
     if "background_deal" in case:
         past = [d for d in result.deals if d.background]
         assert any(_matches(d, case["background_deal"]) for d in past), result.deals

@@ -45,6 +45,7 @@ _TRIGGERS = frozenset(
         "back",
         "back_weak",
         "acquire",
+        "acquired_by",
         "layoff",
         "cut",
         "investor_after",

@@ -40,7 +40,7 @@ from newsradar.nlp.lexicon import (
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 #: Categories of cue hits whose subject may be an unknown company.
-SUBJECT_CATEGORIES = frozenset({"raise", "raise_weak", "layoff", "cut"})
+SUBJECT_CATEGORIES = frozenset({"raise", "raise_weak", "layoff", "cut", "acquired_by"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -1046,7 +1046,12 @@ def _target_after(
     starts: list[int] = []
     if hit.category == "acquire":
         starts.append(hit.end)  # "buys Casetext": the object follows the verb
-    if preps.fullmatch(last) or last in _lang_words(lex.language, "links"):
+    if (
+        preps.fullmatch(last)
+        or last in _lang_words(lex.language, "links")
+        # "bets on X", "setzt auf X", "apuesta por X": the phrase ends on its preposition
+        or (hit.category == "back" and " " in hit.phrase.strip())
+    ):
         starts.append(hit.end)  # "entre au capital de Cortexia", "participación en Peritia"
     else:
         m = preps.search(lower, hit.end, stop)
@@ -1113,6 +1118,8 @@ def _name_at(
     name, start, end = res
     if start - pos > 1 or name in rules.nonnames or _is_cue_word(name, lex):
         return None
+    if " " not in name and "-" in name and name.rsplit("-", 1)[1][:1].islower():
+        return None  # "AI-designed drugs", "Paris-based": an attribute, not a name
     nxt = _NEXT_WORD.match(lower, end)
     if nxt and nxt.group(1) in _company_nouns(lex):
         return None  # "in ChatGPT maker OpenAI": an attribute of the next name

@@ -48,7 +48,7 @@ from newsradar.nlp.lexicon import (
 from newsradar.nlp.text import Span, split_clauses
 
 INVEST_SUBJECT = frozenset({"invest", "invest_noun", "back", "back_weak", "acquire"})
-RAISE_SUBJECT = frozenset({"raise", "raise_weak", "funding"})
+RAISE_SUBJECT = frozenset({"raise", "raise_weak", "funding", "acquired_by"})
 #: Cues that make a sentence about funding (a weak verb like "gets" needs one of them).
 _FUNDING_CONTEXT = ("funding", "funding_context", "invest_noun", "valuation")
 DEAL_CATEGORIES = INVEST_SUBJECT | RAISE_SUBJECT
