@@ -883,15 +883,10 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
 
 def _opens_clause(ctx: Context, pos: int) -> bool:
     """Whether the word after `pos` opens a reported clause ("que", "that", "dass")."""
-    words = _complementizers(ctx.lang)
+    words = _lang_words_company(ctx.lang, "complementizers")
     nxt = ctx.lower[pos : pos + 8].split(" ", 2)
     word = nxt[1] if len(nxt) > 1 and nxt[0] == "" else ""
     return word in words or any(word.startswith(w) for w in words if w.endswith("'"))
-
-
-@cache
-def _complementizers(lang: str) -> frozenset[str]:
-    return frozenset(w.lower() for w in lexicon(lang).company.get("complementizers", ()))
 
 
 def _has_clause_mark(ctx: Context, start: int, end: int) -> bool:
@@ -1125,6 +1120,7 @@ def _amount_for_headline(ctx: Context) -> list[DealFound]:
 
 @cache
 def _lang_words_company(lang: str, key: str) -> frozenset[str]:
+    """Lower-cased words of the lexicon's company/<key> list ("für", "que")."""
     return frozenset(w.lower() for w in lexicon(lang).company.get(key, ()))
 
 
