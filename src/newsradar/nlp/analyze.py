@@ -24,7 +24,7 @@ from typing import Any
 from newsradar.nlp import extract
 from newsradar.nlp.entities import find_entities
 from newsradar.nlp.language import detect_language
-from newsradar.nlp.lexicon import cue_matcher, lexicon
+from newsradar.nlp.lexicon import DEAL_AND_CUT_CUES, cue_matcher, lexicon
 from newsradar.nlp.schema import Analysis
 from newsradar.nlp.text import lower_same_length, normalise, split_sentences
 from newsradar.nlp.topics import decide_topics
@@ -35,22 +35,7 @@ log = logging.getLogger(__name__)
 MAX_CHARS = 20_000
 _DATE_YEAR = re.compile(r"^\s*(\d{4})(?:-(\d{1,2}))?")
 #: Categories whose presence makes the deal and layoff rules worth running.
-_TRIGGERS = frozenset(
-    {
-        "invest",
-        "invest_noun",
-        "raise",
-        "raise_weak",
-        "funding",
-        "back",
-        "back_weak",
-        "acquire",
-        "acquired_by",
-        "layoff",
-        "cut",
-        "investor_after",
-    }
-)
+_TRIGGERS = DEAL_AND_CUT_CUES | {"acquired_by"}
 
 
 _VALIDATE = Analysis.__pydantic_validator__.validate_python

@@ -28,6 +28,7 @@ import ahocorasick
 import yaml
 
 from newsradar.nlp.lexicon import (
+    DEAL_AND_CUT_CUES,
     CueHit,
     Lexicon,
     available_languages,
@@ -722,30 +723,17 @@ def find_entities(
 
 
 #: Cue categories that make a sentence about business (context for ambiguous names).
-_BUSINESS = frozenset(
-    {
-        "invest",
-        "invest_noun",
-        "raise",
-        "raise_weak",
-        "funding",
-        "back",
-        "back_weak",
-        "acquire",
-        "investor_after",
-        "layoff",
-        "cut",
-        "job",
-        "co_before",
-        "co_after",
-        "co_suffix",
-        "anaphor",
-        "announced",
-        "ai",
-        "valuation",
-        "amount",
-    }
-)
+_BUSINESS = DEAL_AND_CUT_CUES | {
+    "job",
+    "co_before",
+    "co_after",
+    "co_suffix",
+    "anaphor",
+    "announced",
+    "ai",
+    "valuation",
+    "amount",
+}
 
 
 def _ambiguous_ok(
@@ -961,24 +949,7 @@ def _ai_named(
 
 
 #: Cue categories that make a sentence about a deal, job cuts or a named company.
-_COMPANY_CONTEXT = frozenset(
-    {
-        "invest",
-        "invest_noun",
-        "raise",
-        "raise_weak",
-        "funding",
-        "back",
-        "back_weak",
-        "acquire",
-        "investor_after",
-        "layoff",
-        "cut",
-        "co_before",
-        "co_after",
-        "valuation",
-    }
-)
+_COMPANY_CONTEXT = DEAL_AND_CUT_CUES | {"co_before", "co_after", "valuation"}
 
 
 def _pronouns(lex: Lexicon) -> frozenset[str]:

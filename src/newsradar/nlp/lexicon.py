@@ -35,6 +35,25 @@ class Lexicon:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+#: Cue categories of money put into a company and of job cuts: a sentence with one of
+#: them may report a deal or layoffs (the analysis's triggers and contexts build on them).
+DEAL_AND_CUT_CUES = frozenset(
+    {
+        "invest",
+        "invest_noun",
+        "raise",
+        "raise_weak",
+        "funding",
+        "back",
+        "back_weak",
+        "acquire",
+        "investor_after",
+        "layoff",
+        "cut",
+    }
+)
+
+
 @dataclass(slots=True)  # not frozen: frozen __init__ is ~3x slower on a hot path
 class CueHit:
     """One cue phrase found in the text: its category and span."""
