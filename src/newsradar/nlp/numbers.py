@@ -970,7 +970,8 @@ def _headcounts_in(text: str, lang: str) -> list[HeadcountMatch]:
     taken_until = 0
     prev: _Token | None = None
     for i, tok in enumerate(tokens):
-        prev, prev_tok = tok, prev
+        prev_tok = prev
+        prev = tok
         if tok.start < taken_until or (
             shares and any(sh.start <= tok.start < sh.end for sh in shares)
         ):
