@@ -31,7 +31,8 @@ def test_odd_inputs() -> None:
         (b"\xffbytes".decode("latin-1"), "x" * 10),
     ]:
         assert analyze(title, summary).text.startswith(title.replace("\x00", " ")[:1])
-    assert analyze(None, None).text == ""  # type: ignore[arg-type]
+    assert analyze(None, None).text == ""
+    assert analyze(b"Acme cuts 40 jobs").text == "Acme cuts 40 jobs"
 
 
 def test_huge_text_is_capped() -> None:

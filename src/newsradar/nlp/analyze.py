@@ -122,8 +122,8 @@ def preload() -> float:
 
 
 def analyze(
-    title: str,
-    summary: str = "",
+    title: str | bytes | None,
+    summary: str | bytes | None = "",
     *,
     language: str | None = None,
     published: str | None = None,
@@ -131,7 +131,9 @@ def analyze(
     """Analyse a headline and summary; offsets index `Analysis.text` (title + "\\n" + summary).
 
     `language` (ISO 639-1) is a hint used when detection is unsure; `published`
-    (ISO date) helps tell recalled events ("in 2019") from news.
+    (ISO date) helps tell recalled events ("in 2019") from news. A missing title or
+    summary reads as empty and bytes are decoded as UTF-8, so a sloppy caller gets an
+    analysis rather than an exception (the compiled module checks these types).
     """
     title_s, summary_s = _clean(title), _clean(summary)
     text = f"{title_s}\n{summary_s}" if summary_s else title_s
