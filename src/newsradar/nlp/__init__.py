@@ -1,1 +1,44 @@
 """Language analysis of news texts: `newsradar.nlp.analyze.analyze` is the entry point."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+# The modules setup.py compiles with mypyc (schema.py holds pydantic models and stays Python).
+COMPILED_MODULES = (
+    "analyze",
+    "entities",
+    "extract",
+    "language",
+    "lexicon",
+    "numbers",
+    "text",
+    "topics",
+)
+
+
+def compiled_modules() -> dict[str, bool]:
+    """For each module setup.py compiles: whether it was loaded as a C extension."""
+    found = {}
+    for name in COMPILED_MODULES:
+        module = importlib.import_module(f"newsradar.nlp.{name}")
+        found[name] = Path(module.__file__ or "").suffix != ".py"
+    return found
+
+
+def stale_extensions() -> list[str]:
+    """Compiled modules older than their source beside them (an editable install not rebuilt).
+
+    The extension shadows the source, so an edit would silently not run; tests and the
+    benchmark refuse to measure such a tree.
+    """
+    stale = []
+    for name in COMPILED_MODULES:
+        module = importlib.import_module(f"newsradar.nlp.{name}")
+        built = Path(module.__file__ or "")
+        source = built.with_name(f"{name}.py")
+        compiled = built.suffix != ".py" and source.exists()
+        if compiled and source.stat().st_mtime > built.stat().st_mtime:
+            stale.append(name)
+    return stale
