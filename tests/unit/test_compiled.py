@@ -23,10 +23,13 @@ def test_analysis_runs_compiled() -> None:
 
 def test_stale_extension_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An extension older than the source beside it is named; a fresh one is not."""
+    (tmp_path / "setup.py").write_text("")  # a source checkout: src/newsradar/nlp/
+    package = tmp_path / "src" / "newsradar" / "nlp"
+    package.mkdir(parents=True)
     modules = {}
     for name in nlp.COMPILED_MODULES:
-        built = tmp_path / f"{name}.cpython-311-x86_64-linux-gnu.so"
-        source = tmp_path / f"{name}.py"
+        built = package / f"{name}.cpython-311-x86_64-linux-gnu.so"
+        source = package / f"{name}.py"
         built.write_bytes(b"")
         source.write_text("")
         fresh = name != "extract"
@@ -36,6 +39,9 @@ def test_stale_extension_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(nlp.importlib, "import_module", modules.__getitem__)
     assert nlp.stale_extensions() == ["extract"]
     assert nlp.compiled_modules() == dict.fromkeys(nlp.COMPILED_MODULES, True)
+    # Installed from a wheel (no setup.py above the package): file times prove nothing.
+    (tmp_path / "setup.py").unlink()
+    assert nlp.stale_extensions() == []
 
 
 def test_pure_sources_are_never_stale(monkeypatch: pytest.MonkeyPatch) -> None:

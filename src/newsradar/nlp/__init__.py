@@ -31,14 +31,17 @@ def stale_extensions() -> list[str]:
     """Compiled modules older than their source beside them (an editable install not rebuilt).
 
     The extension shadows the source, so an edit would silently not run; tests and the
-    benchmark refuse to measure such a tree.
+    benchmark refuse to measure such a tree. Only a source checkout (src/ layout, setup.py
+    two levels up) can be stale: an installed wheel writes each source after its
+    extension, which proves nothing.
     """
-    stale = []
+    stale: list[str] = []
     for name in COMPILED_MODULES:
         module = importlib.import_module(f"newsradar.nlp.{name}")
         built = Path(module.__file__ or "")
         source = built.with_name(f"{name}.py")
-        compiled = built.suffix != ".py" and source.exists()
+        checkout = (built.parents[3] / "setup.py").is_file() if len(built.parents) > 3 else False
+        compiled = checkout and built.suffix != ".py" and source.exists()
         if compiled and source.stat().st_mtime > built.stat().st_mtime:
             stale.append(name)
     return stale
