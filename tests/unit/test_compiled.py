@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import newsradar
 import newsradar.nlp as nlp
 
 
@@ -35,8 +36,8 @@ def test_stale_extension_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyP
         fresh = name != "extract"
         os.utime(built, (2_000_000, 2_000_000 if fresh else 1_000_000))
         os.utime(source, (1_500_000, 1_500_000))
-        modules[f"newsradar.nlp.{name}"] = types.SimpleNamespace(__file__=str(built))
-    monkeypatch.setattr(nlp.importlib, "import_module", modules.__getitem__)
+        modules[f"newsradar.nlp.{name}"] = types.SimpleNamespace(origin=str(built))
+    monkeypatch.setattr(nlp.importlib.util, "find_spec", modules.__getitem__)
     assert nlp.stale_extensions() == ["extract"]
     assert nlp.compiled_modules() == dict.fromkeys(nlp.COMPILED_MODULES, True)
     # Installed from a wheel (no setup.py above the package): file times prove nothing.
@@ -47,9 +48,25 @@ def test_stale_extension_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyP
 def test_pure_sources_are_never_stale(monkeypatch: pytest.MonkeyPatch) -> None:
     """Modules loaded from their .py files have nothing to be stale against."""
     fake = {
-        f"newsradar.nlp.{name}": types.SimpleNamespace(__file__=f"/src/newsradar/nlp/{name}.py")
+        f"newsradar.nlp.{name}": types.SimpleNamespace(origin=f"/src/newsradar/nlp/{name}.py")
         for name in nlp.COMPILED_MODULES
     }
-    monkeypatch.setattr(nlp.importlib, "import_module", fake.__getitem__)
+    monkeypatch.setattr(nlp.importlib.util, "find_spec", fake.__getitem__)
     assert nlp.stale_extensions() == []
     assert not any(nlp.compiled_modules().values())
+
+
+def test_build_info_says_how_the_analysis_runs() -> None:
+    """The worker's build-info metric carries the analysis build (compiled or python)."""
+    from prometheus_client import CollectorRegistry
+
+    from newsradar.metrics import Metrics
+
+    registry = CollectorRegistry()
+    Metrics(registry)
+    expected = "compiled" if all(nlp.compiled_modules().values()) else "python"
+    labels = {"version": newsradar.__version__, "analysis": expected}
+    assert registry.get_sample_value("newsradar_build_info", labels) == 1.0
+    other = {"version": newsradar.__version__, "analysis": "python"}
+    if expected == "compiled":
+        assert registry.get_sample_value("newsradar_build_info", other) is None

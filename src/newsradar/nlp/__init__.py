@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
+import importlib.util
 from pathlib import Path
 
 # The modules setup.py compiles with mypyc (schema.py holds pydantic models and stays Python).
@@ -20,11 +20,13 @@ COMPILED_MODULES = (
 
 def compiled_modules() -> dict[str, bool]:
     """For each module setup.py compiles: whether it was loaded as a C extension."""
-    found = {}
-    for name in COMPILED_MODULES:
-        module = importlib.import_module(f"newsradar.nlp.{name}")
-        found[name] = Path(module.__file__ or "").suffix != ".py"
-    return found
+    return {name: _origin(name).suffix != ".py" for name in COMPILED_MODULES}
+
+
+def _origin(name: str) -> Path:
+    """The file `newsradar.nlp.<name>` loads from (found without importing it)."""
+    spec = importlib.util.find_spec(f"newsradar.nlp.{name}")
+    return Path(spec.origin if spec is not None and spec.origin else "")
 
 
 def stale_extensions() -> list[str]:
@@ -37,8 +39,7 @@ def stale_extensions() -> list[str]:
     """
     stale: list[str] = []
     for name in COMPILED_MODULES:
-        module = importlib.import_module(f"newsradar.nlp.{name}")
-        built = Path(module.__file__ or "")
+        built = _origin(name)
         source = built.with_name(f"{name}.py")
         checkout = (built.parents[3] / "setup.py").is_file() if len(built.parents) > 3 else False
         compiled = checkout and built.suffix != ".py" and source.exists()
