@@ -363,10 +363,12 @@ class Pipeline:
         enriched = enrich(article, analysis, self.fingerprints)
         self._count_analysis(enriched)
         await self.topics["news.enriched"].send(key=article.id.encode(), value=enriched.to_bytes())
-        # Reports go straight to the topic keyed by event key (one hop less than reading
+        # Reports go straight to the topic keyed by book key (one hop less than reading
         # news.enriched back): all reports of one deal meet on one partition there.
         for report in reports_from(enriched):
-            await self.topics[REPORTS_TOPIC].send(key=report.key.encode(), value=report.to_bytes())
+            await self.topics[REPORTS_TOPIC].send(
+                key=report.book_key.encode(), value=report.to_bytes()
+            )
 
     def _count_analysis(self, enriched: Enriched) -> None:
         analysis = enriched.analysis
@@ -392,14 +394,14 @@ class Pipeline:
 
     async def _track_event(self, event: Any) -> None:
         report = decode(Report, event.value)
-        key = report.key.encode()
+        key = report.book_key.encode()
         raw = self.events_table.get(key)
         book = None
         if raw is not None:
             try:
-                book = self._books.decode(report.key, raw)
+                book = self._books.decode(report.book_key, raw)
             except DecodeError as exc:
-                log.error("discarding undecodable event book key=%s: %s", report.key, exc)
+                log.error("discarding undecodable event book key=%s: %s", report.book_key, exc)
         new_book, state, alerts = apply_and_decide(
             book, report, self.settings.events, self.settings.rules
         )
@@ -414,7 +416,7 @@ class Pipeline:
                 self.metrics.event_organizations.labels(state.kind, name).inc()
             if state.kind == "deal" and state.amount_usd:
                 self.metrics.deal_amount_usd.observe(state.amount_usd)
-        await self.topics["news.events"].send(key=key, value=state.to_bytes())
+        await self.topics["news.events"].send(key=state.key.encode(), value=state.to_bytes())
         now = utcnow()
         for alert in alerts:
             alert = alert.model_copy(

@@ -6,22 +6,28 @@ then calls `reports_from` and `apply`.
 
     Enriched --reports_from--> [Report, ...] --apply(book)--> (book', Event)
 
-Event keys are canonical and order-preserving: `deal:<investor>|<target>`,
-`layoff:<company>`. One key holds a bounded list of events (the same two
-companies may sign several deals over the years).
+Event keys are canonical and order-preserving: `deal:<investor>|<target>`
+(`deal:?|<target>` when no outlet named the investor yet), `layoff:<company>`.
+Reports meet in books: a layoff's book is its key; a deal's book holds every deal
+into its target (`deal:*|<target>`), so that reports that name the lead and reports
+that do not ("Mistral AI raises EUR 600m") can be told apart or joined. A book
+holds a bounded list of events (the same two companies may sign several deals over
+the years; one target raises several rounds).
 
-Matching a report to an event of its key: the report time (published, else
+Matching a report to an event of its book: the report time (published, else
 fetched) lies within `window_days` of the event's span [first_seen, last_seen],
-and for deals the amount agrees within `amount_tolerance` (relative) with an
-amount already seen, or either side has no amount, or one side is at the talks
-stage and the other announced or completed (figures during talks are estimates:
-"in talks to invest about $10 billion", then "invests $14.3 billion"). Layoffs match on company and
-window only: a different headcount is an update of the same layoff.
+and for deals the investors agree (the same, or one side names none) and the amount
+agrees within `amount_tolerance` (relative) with an amount already seen, or either
+side has no amount, or one side is at the talks stage and the other announced or
+completed (figures during talks are estimates: "in talks to invest about $10
+billion", then "invests $14.3 billion"). Layoffs match on company and window
+only: a different headcount is an update of the same layoff.
 
 Statuses and what changes an event:
 
 - new: the first report of an event.
-- update: any later report; `changed` lists what it changed: "amount" (the first
+- update: any later report; `changed` lists what it changed: "investor" (the
+  first report naming the lead of an event opened without one), "amount" (the first
   amount; a revised amount in the same currency; or, across currencies, one beyond
   the tolerance: smaller differences are conversion noise; never from a report at
   an earlier stage than the event), "headcount" (a new headcount, or a percent when
@@ -74,8 +80,8 @@ class _Frozen(BaseModel):
 class Report(WireModel):
     """One deal or layoff as one article reports it: the unit `apply` folds into events.
 
-    A wire model so that the agent can repartition reports by `key` (an article
-    may report several deals and layoffs, each with its own key).
+    A wire model so that the agent can repartition reports by `book_key` (an
+    article may report several deals and layoffs, each with its own key).
     """
 
     key: str
@@ -113,6 +119,13 @@ class Report(WireModel):
         """True when the report gives an amount of money."""
         return self.amount_usd is not None or self.amount is not None
 
+    @property
+    def book_key(self) -> str:
+        """The key of the book (and partition) this report is folded into."""
+        if self.kind == "deal" and self.target:
+            return deal_book_key(self.target)
+        return self.key
+
 
 class AmountSeen(_Frozen):
     """One amount a report gave for a deal."""
@@ -126,6 +139,7 @@ class EventRecord(_Frozen):
     """The state of one event inside an EventBook (what Event shows, plus bookkeeping)."""
 
     event_id: str
+    key: str = Field(default="", description="event key; empty in books written before v0.2")
     kind: EventKind
     background_only: bool
     version: int = 1
@@ -162,7 +176,7 @@ def article_ids(rec: EventRecord) -> list[str]:
 
 
 class EventBook(WireModel):
-    """Faust table value for one event key: its events, newest last, bounded."""
+    """Faust table value for one book key (`Report.book_key`): its events, bounded."""
 
     key: str
     events: list[EventRecord] = Field(default_factory=list)
@@ -265,9 +279,15 @@ def canonical(name: str) -> str:
     return _SEPARATORS.sub("-", text).strip("-")
 
 
-def deal_key(investor: str, target: str) -> str:
-    """Event key of a deal: order-preserving, e.g. 'deal:microsoft|openai'."""
-    return f"deal:{canonical(investor)}|{canonical(target)}"
+def deal_key(investor: str | None, target: str) -> str:
+    """Event key of a deal: order-preserving, e.g. 'deal:microsoft|openai';
+    'deal:?|openai' when the investor is not named."""
+    return f"deal:{canonical(investor) if investor else '?'}|{canonical(target)}"
+
+
+def deal_book_key(target: str) -> str:
+    """Book key of every deal into `target`, e.g. 'deal:*|openai'."""
+    return f"deal:*|{canonical(target)}"
 
 
 def layoff_key(company: str) -> str:
@@ -290,7 +310,11 @@ def report_time(enriched: Enriched) -> datetime:
 
 
 def reports_from(enriched: Enriched) -> list[Report]:
-    """One Report per AI deal (with investor and target) and layoff (with company) found."""
+    """One Report per AI deal (with a target) and layoff (with a company) found.
+
+    A deal whose investor no outlet names yet ("X raises $200 million") is reported
+    too: a round without a named lead is still news (about one deal in five in the dev
+    file), and its book joins it with the reports that do name the lead."""
     article = enriched.article
     analysis = enriched.analysis
     common: dict[str, Any] = {
@@ -306,13 +330,13 @@ def reports_from(enriched: Enriched) -> list[Report]:
     }
     reports: list[Report] = []
     for deal in analysis.deals:
-        if not deal.investor or not deal.target:
+        if not deal.target:
             continue
         if deal.ai is False:
             continue  # not an AI investment (a perfume brand bought): no event to alert on
-        key = deal_key(deal.investor, deal.target)
-        if canonical(deal.investor) == canonical(deal.target):
+        if deal.investor and canonical(deal.investor) == canonical(deal.target):
             continue
+        key = deal_key(deal.investor, deal.target)
         reports.append(
             Report(
                 key=key,
@@ -390,10 +414,17 @@ def _compatible(report: Report, rec: EventRecord, settings: EventSettings) -> bo
     if not _in_window(report.time, rec, timedelta(days=settings.window_days)):
         return False
     if report.kind == "deal":
+        if not _same_or_unnamed(report.investor, rec.investor):
+            return False
         return _amount_agrees(report, rec, settings.amount_tolerance) or _estimate_vs_final(
             report, rec
         )
     return True
+
+
+def _same_or_unnamed(a: str | None, b: str | None) -> bool:
+    """Two investors that may be one: the same name, or one side names none."""
+    return a is None or b is None or canonical(a) == canonical(b)
 
 
 def _estimate_vs_final(report: Report, rec: EventRecord) -> bool:
@@ -417,14 +448,22 @@ def _behind(report: Report, rec: EventRecord) -> bool:
 
 def find_match(book: EventBook, report: Report, settings: EventSettings) -> EventRecord | None:
     """The event `report` belongs to: the one it was already folded into (a redelivery),
-    else the compatible event seen most recently; None when it opens a new event."""
+    else the compatible event seen most recently, one naming the report's investor
+    first; None when it opens a new event."""
     for rec in book.events:
         if report.report_id in rec.report_ids:
             return rec
     candidates = [rec for rec in book.events if _compatible(report, rec, settings)]
     if not candidates:
         return None
-    return max(candidates, key=lambda rec: rec.last_seen)
+    named = canonical(report.investor) if report.investor else None
+    return max(
+        candidates,
+        key=lambda rec: (
+            named is not None and rec.investor is not None and canonical(rec.investor) == named,
+            rec.last_seen,
+        ),
+    )
 
 
 # --- apply ----------------------------------------------------------------------------
@@ -449,6 +488,7 @@ def _open(report: Report) -> EventRecord:
     )
     return EventRecord(
         event_id=event_id_for(report.key, report.article_id, report.ordinal),
+        key=report.key,
         kind=report.kind,
         background_only=report.background,
         parties=_parties(report),
@@ -545,12 +585,24 @@ def _merge(rec: EventRecord, report: Report, tolerance: float) -> tuple[EventRec
         update["languages"] = [*rec.languages, report.language]
         changed.append("languages")
 
+    parties = list(rec.parties)
+    if current and report.kind == "deal" and report.investor and rec.investor is None:
+        # The first outlet to name the lead of a round opened without one. The event
+        # keeps its key and id (its alerts' ledger keys stay valid).
+        lead = canonical(report.investor)
+        update["investor"] = report.investor
+        update["co_investors"] = [n for n in rec.co_investors if canonical(n) != lead]
+        parties = [report.investor, *(p for p in parties if canonical(p) != lead)]
+        update["parties"] = parties
+        changed.append("investor")
+
     if current and report.kind == "deal":
-        known = {canonical(p) for p in rec.parties}
+        known = {canonical(p) for p in parties}
         extra = [n for n in report.co_investors if canonical(n) not in known]
         if extra:
-            update["co_investors"] = [*rec.co_investors, *extra]
-            update["parties"] = [*rec.parties, *extra]
+            co_investors = update.get("co_investors", rec.co_investors)
+            update["co_investors"] = [*co_investors, *extra]  # type: ignore[misc]
+            update["parties"] = [*parties, *extra]
 
     update["report_ids"] = [*rec.report_ids, report.report_id][-MAX_REPORT_IDS:]
     if report.article_id not in article_ids(rec):  # one article counts once, whatever it says
@@ -559,7 +611,7 @@ def _merge(rec: EventRecord, report: Report, tolerance: float) -> tuple[EventRec
     update["last_seen"] = max(rec.last_seen, report.time)
     if changed:
         update["version"] = rec.version + 1
-        if any(c in ("amount", "headcount", "stage") for c in changed):
+        if any(c in ("investor", "amount", "headcount", "stage") for c in changed):
             update["evidence"] = report.evidence
     return rec.model_copy(update=update), changed
 
@@ -572,10 +624,11 @@ def to_event(
     *,
     repeat: bool = False,
 ) -> Event:
-    """The wire Event showing one state of a record."""
+    """The wire Event showing one state of a record (`key`: the book's, used for records
+    written before records kept their own)."""
     return Event(
         event_id=rec.event_id,
-        key=key,
+        key=rec.key or key,
         kind=rec.kind,
         status=status,
         version=rec.version,
@@ -607,15 +660,16 @@ def to_event(
 def apply(
     book: EventBook | None, report: Report, settings: EventSettings
 ) -> tuple[EventBook, Event]:
-    """Fold one report into the book of its key; return the new book and the event state.
+    """Fold one report into its book (`report.book_key`); return the new book and the
+    event state.
 
     Pure and idempotent: applying a report whose article the matched event already
     counts returns an equal book and an Event with `repeat=True` and `changed=[]`.
     """
     if book is None:
-        book = EventBook(key=report.key)
-    elif book.key != report.key:
-        raise ValueError(f"events: report key {report.key!r} applied to book {book.key!r}")
+        book = EventBook(key=report.book_key)
+    elif book.key != report.book_key:
+        raise ValueError(f"events: report book {report.book_key!r} applied to book {book.key!r}")
 
     rec = find_match(book, report, settings)
     if rec is None:

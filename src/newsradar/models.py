@@ -84,7 +84,7 @@ class Enriched(WireModel):
 
 EventKind = Literal["deal", "layoff"]
 EventStatus = Literal["new", "update", "background"]
-Change = Literal["amount", "headcount", "stage", "sources", "languages"]
+Change = Literal["investor", "amount", "headcount", "stage", "sources", "languages"]
 
 
 class Event(WireModel):

@@ -186,7 +186,7 @@ def _default_analyze() -> AnalyzeFn:
 class Replayer:
     """The enrich -> events -> decide stages in memory, with their state in dicts.
 
-    `books` is what the events table would hold (event key -> EventBook), `index`
+    `books` is what the events table would hold (book key -> EventBook), `index`
     the near-duplicate index, `events` every Event state emitted and `failures`
     (article id, reason) for articles that would have gone to the dead-letter topic.
     """
@@ -227,13 +227,13 @@ class Replayer:
         alerts: list[Alert] = []
         for report in reports_from(enriched):
             book, event, decided = apply_and_decide(
-                self.books.get(report.key),
+                self.books.get(report.book_key),
                 report,
                 self.settings.events,
                 self.settings.rules,
                 now=self._clock(),
             )
-            self.books[report.key] = decode(EventBook, book.to_bytes())
+            self.books[report.book_key] = decode(EventBook, book.to_bytes())
             self.events.append(event)
             alerts.extend(decode(Alert, a.to_bytes()) for a in decided)
         return alerts

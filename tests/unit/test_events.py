@@ -114,8 +114,8 @@ def _evidence(text: str = "x") -> Evidence:
     return Evidence(text=text, start=0, end=len(text))
 
 
-def test_reports_from_keeps_only_complete_deals_and_layoffs() -> None:
-    """A deal needs investor and target, a layoff a company; others give no report."""
+def test_reports_from_keeps_deals_with_a_target_and_layoffs_with_a_company() -> None:
+    """A deal needs a target (the investor may be unnamed), a layoff a company."""
     analysis = Analysis(
         text="t",
         language="fr",
@@ -132,14 +132,16 @@ def test_reports_from_keeps_only_complete_deals_and_layoffs() -> None:
         ],
     )
     reports = reports_from(_enriched(analysis))
-    assert [(r.key, r.kind, r.ordinal) for r in reports] == [
-        ("deal:microsoft|openai", "deal", 0),
-        ("layoff:microsoft", "layoff", 1),
+    assert [(r.key, r.book_key, r.kind, r.ordinal) for r in reports] == [
+        ("deal:microsoft|openai", "deal:*|openai", "deal", 0),
+        ("deal:?|openai", "deal:*|openai", "deal", 1),
+        ("layoff:microsoft", "layoff:microsoft", "layoff", 2),
     ]
     assert reports[0].language == "fr"
     assert reports[0].source == "Example News"
-    assert reports[1].headcount == 10000
-    assert reports[1].evidence == "10.000"
+    assert reports[1].investor is None
+    assert reports[2].headcount == 10000
+    assert reports[2].evidence == "10.000"
 
 
 def test_reports_from_leaves_out_deals_that_are_not_ai_investments() -> None:
@@ -249,8 +251,82 @@ def test_report_survives_a_json_round_trip() -> None:
 def test_report_for_another_key_is_refused() -> None:
     """Applying a report to the book of another key is a programming error, said loudly."""
     book, _ = run(deal(1))
-    with pytest.raises(ValueError, match="deal:northwind"):
+    with pytest.raises(ValueError, match=r"layoff:globex.*deal:\*\|acme-ai"):
         apply(book, layoff(1), SETTINGS)
+
+
+# --- rounds without a named investor ----------------------------------------------------
+
+
+def unnamed(n: int = 1, **kw: Any) -> Report:
+    """A report of the Acme AI round that names no investor ("Acme AI raises $2 billion")."""
+    fields: dict[str, Any] = {"key": deal_key(None, "Acme AI"), "investor": None}
+    fields.update(kw)
+    return deal(n, **fields)
+
+
+def test_round_without_named_investor_opens_an_event() -> None:
+    """'Acme AI raises $2 billion' is news: a new event keyed deal:?|acme-ai."""
+    book, (event,) = run(unnamed(1))
+    assert (event.status, event.key, event.investor, event.target) == (
+        "new",
+        "deal:?|acme-ai",
+        None,
+        "Acme AI",
+    )
+    assert book.key == "deal:*|acme-ai"
+    assert event.parties == ["Acme AI"]
+
+
+def test_first_report_naming_the_lead_updates_the_unnamed_round() -> None:
+    """The lead named later joins the same event (same id and key), changed 'investor'."""
+    book, (first,) = run(unnamed(1, source="Wire A"))
+    book, later = apply(
+        book, deal(2, source="Wire B", co_investors=["Northwind", "Bluefin"]), SETTINGS
+    )
+    assert later.event_id == first.event_id
+    assert later.key == "deal:?|acme-ai"
+    assert later.status == "update"
+    assert "investor" in later.changed
+    assert later.investor == "Northwind"
+    assert later.parties == ["Northwind", "Acme AI", "Bluefin"]
+    assert later.co_investors == ["Bluefin"]
+    assert len(book.events) == 1
+
+
+def test_outlets_without_the_lead_join_the_named_round() -> None:
+    """Reports naming no investor join an event that has one: no second event, no change."""
+    book, (first,) = run(deal(1, source="Wire A"))
+    book, again = apply(book, unnamed(2, source="Wire A"), SETTINGS)
+    assert again.event_id == first.event_id
+    assert again.changed == []
+    assert again.investor == "Northwind"
+    assert len(book.events) == 1
+
+
+def test_two_named_leads_of_one_target_are_two_events() -> None:
+    """Different named investors into one target stay apart; an unnamed report joins the
+    event whose amount agrees."""
+    book, (a,) = run(deal(1))
+    other = deal(
+        2, key=deal_key("Kestrel", "Acme AI"), investor="Kestrel", amount_usd=5e8, amount=5e8
+    )
+    book, b = apply(book, other, SETTINGS)
+    assert b.status == "new" and b.event_id != a.event_id
+    assert b.key == "deal:kestrel|acme-ai"
+    book, c = apply(book, unnamed(3, amount_usd=5.1e8, amount=5.1e8), SETTINGS)
+    assert c.event_id == b.event_id
+    assert len(book.events) == 2
+
+
+def test_named_report_prefers_its_own_event_over_an_unnamed_one() -> None:
+    """A report compatible with its investor's event and with a more recent unnamed
+    round joins its investor's event."""
+    book, (named,) = run(deal(1, days=0))
+    book, unnamed_round = apply(book, unnamed(2, days=1, amount_usd=5e8, amount=5e8), SETTINGS)
+    assert unnamed_round.event_id != named.event_id  # amounts disagree: another round
+    book, third = apply(book, deal(3, days=2, amount_usd=None, amount=None), SETTINGS)
+    assert third.event_id == named.event_id
 
 
 # --- amounts and windows --------------------------------------------------------------

@@ -278,3 +278,25 @@ def test_duplicate_delivery_with_real_analysis_changes_nothing() -> None:
     first = replay(PAIR_RULES, *files, replayer=replayer)
     assert first
     assert replay(PAIR_RULES, *files, replayer=replayer) == []
+
+
+def test_round_reported_before_its_lead_is_named_is_one_event() -> None:
+    """Outlets without the lead alert at once; the first naming it completes the same
+    event (an on_update rule hears of it); later unnamed reports join it."""
+    config = settings(
+        {"name": "big-deals", "kind": "deal", "min_amount_usd": 1e8, "on_update": True},
+        {"name": "kestrel", "kind": "deal", "parties_any": ["Kestrel Partners"]},
+    )
+    replayer = Replayer(config, clock=lambda: NOW)
+    alerts = replay(config, "deal_lead_named_later.jsonl", replayer=replayer)
+    assert [(a.rule, a.reason) for a in alerts] == [
+        ("big-deals", "new"),
+        ("big-deals", "update:investor"),
+        ("kestrel", "update:sources,languages,investor"),
+    ]
+    [event] = [e for e in replayer.current_events() if e.target == "Vectrion AI"]
+    assert event.key == "deal:?|vectrion-ai"
+    assert event.investor == "Kestrel Partners"
+    assert event.report_count == 5
+    assert set(event.languages) == {"en", "fr", "de", "es"}
+    assert {a.event.event_id for a in alerts} == {event.event_id}

@@ -150,6 +150,21 @@ def test_on_update_ignores_new_sources_only() -> None:
     assert alert.reason == "update:stage"
 
 
+def test_on_update_realerts_when_the_lead_is_named() -> None:
+    """A round first reported without its investor re-alerts on_update rules once the
+    lead is named; a rule matching on that investor fires for the first time then."""
+    rules = [rule("loud", on_update=True), rule("pair", parties_all=["Microsoft", "OpenAI"])]
+    unnamed = event(key="deal:?|openai", investor=None, parties=["OpenAI"])
+    done = {a.ledger_key for a in decide(unnamed, rules, set())}
+    assert done == {"loud:deal:?|openai:e1"}
+    named = event(key="deal:?|openai", status="update", version=2, changed=["investor"])
+    alerts = decide(named, rules, done)
+    assert {(a.rule, a.ledger_key, a.reason) for a in alerts} == {
+        ("loud", "loud:deal:?|openai:e1:v2", "update:investor"),
+        ("pair", "pair:deal:?|openai:e1", "update:investor"),
+    }
+
+
 def test_min_sources_fires_on_the_first_state_reaching_it() -> None:
     """With min_sources 3 the alert waits, fires once on the update that reaches 3."""
     rules = [rule("corroborated", min_sources=3)]

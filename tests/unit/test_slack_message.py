@@ -107,6 +107,11 @@ def test_format_amount_uses_symbol_or_code() -> None:
             "New deal: Microsoft -> OpenAI",
         ),
         (event(investor=None, target=None), False, "New deal: Microsoft, OpenAI, $10.0B"),
+        (
+            event(investor=None, parties=["OpenAI"]),
+            False,
+            "New deal: OpenAI (investor not named), $10.0B",
+        ),
         (layoff(), False, "Layoffs: Microsoft, 10,000 jobs"),
         (layoff(headcount=None, percent=5.0), False, "Layoffs: Microsoft, 5% of staff"),
         (

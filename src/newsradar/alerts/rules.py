@@ -17,7 +17,7 @@ Pure stage logic. An alert is decided for a rule and an event state when:
     is reached later fires on the first state that reaches it); ledger key
     `rule:event_key:event_id`, reason "new" or "update:<changes>";
   * or the rule has alerted already, has `on_update: true`, and this update changed
-    the amount or headcount or moved the stage: ledger key
+    the amount or headcount, named the investor, or moved the stage: ledger key
     `rule:event_key:event_id:v<version>`, reason "update:<changes>".
 
 Background states, repeats and updates with nothing changed never alert. The
@@ -35,7 +35,7 @@ from newsradar.config import EventSettings, RuleSettings
 from newsradar.events import EventBook, Report, apply, canonical
 from newsradar.models import Alert, Change, Event, utcnow
 
-UPDATE_CHANGES: frozenset[Change] = frozenset({"amount", "headcount", "stage"})
+UPDATE_CHANGES: frozenset[Change] = frozenset({"investor", "amount", "headcount", "stage"})
 
 AlreadyAlerted = set[str] | frozenset[str] | Callable[[str], bool]
 

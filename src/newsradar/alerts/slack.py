@@ -145,10 +145,13 @@ def _staff(event: Event) -> str | None:
 
 
 def _subject(event: Event) -> str:
-    """'Microsoft -> OpenAI, $10.0B' (deal) or 'Microsoft, 10,000 jobs' (layoff)."""
+    """'Microsoft -> OpenAI, $10.0B' or 'Acme AI (investor not named), $2.0B' (deal), or
+    'Microsoft, 10,000 jobs' (layoff)."""
     if event.kind == "deal":
         if event.investor and event.target:
             who = f"{event.investor} -> {event.target}"
+        elif event.target:  # "Acme AI raises $2 billion": a round whose lead is not named
+            who = f"{event.target} (investor not named)"
         else:
             who = ", ".join(event.parties) or "unknown parties"
         money = _money(event)
