@@ -18,13 +18,13 @@ import contextlib
 import logging
 import re
 import time
-from functools import cache
 from typing import Any
 
-from newsradar.nlp import extract
+from newsradar.nlp import extract, numbers
 from newsradar.nlp.entities import find_entities
 from newsradar.nlp.language import detect_language
 from newsradar.nlp.lexicon import DEAL_AND_CUT_CUES, cue_matcher, lexicon
+from newsradar.nlp.numbers import MoneyMatch
 from newsradar.nlp.schema import Analysis
 from newsradar.nlp.text import lower_same_length, normalise, split_sentences
 from newsradar.nlp.topics import decide_topics
@@ -39,17 +39,6 @@ _TRIGGERS = DEAL_AND_CUT_CUES | {"acquired_by"}
 
 
 _VALIDATE = Analysis.__pydantic_validator__.validate_python
-
-
-@cache
-def _numbers() -> Any:
-    """The numbers module (money, headcounts), imported once; None if it is missing."""
-    try:
-        from newsradar.nlp import numbers
-    except ImportError:  # pragma: no cover - numbers is part of the package
-        log.error("newsradar.nlp.numbers is missing: no money or headcounts will be found")
-        return None
-    return numbers
 
 
 def _clean(value: object) -> str:
@@ -75,12 +64,12 @@ def _published(published: str | None) -> tuple[int | None, int]:
     return int(m.group(1)), month
 
 
-def _bare_money(numbers: Any, text: str, lang: str, money: list[Any]) -> list[Any]:
+def _bare_money(text: str, lang: str, money: list[MoneyMatch]) -> list[MoneyMatch]:
     """Amounts without a currency, in the text's one named currency or the language's."""
     currencies = {m.currency for m in money}
-    if numbers is None or len(currencies) > 1:
+    if len(currencies) > 1:
         return []  # several currencies named: no telling which one a bare sum is in
-    return list(numbers.find_bare_amounts(text, lang, next(iter(currencies), None)))
+    return numbers.find_bare_amounts(text, lang, next(iter(currencies), None))
 
 
 def _main_org(orgs: list[Any], text: str) -> Any:
@@ -155,14 +144,8 @@ def _analyze(text: str, hint: str | None, published: str | None) -> Analysis:
     lex = lexicon(lang)
     hits = cue_matcher(lang).find(lower)
 
-    numbers = _numbers()
-    money_matches: list[Any] = []
-    count_matches: list[Any] = []
-    rates_date = ""
-    if numbers is not None:
-        rates_date = str(getattr(numbers, "RATES_DATE", ""))
-        money_matches = list(numbers.find_money(text, lang))
-        count_matches = list(numbers.find_headcounts(text, lang))
+    money_matches = numbers.find_money(text, lang)
+    count_matches = numbers.find_headcounts(text, lang)
 
     orgs, people = find_entities(norm, lower, lex, hits, [(m.start, m.end) for m in money_matches])
 
@@ -188,7 +171,7 @@ def _analyze(text: str, hint: str | None, published: str | None) -> Analysis:
             # Sums without a currency ("levanta 2.000 millones"), used only in sentences
             # without a marked amount: in the currency the text names elsewhere when it
             # names only one, else the language's own.
-            bare_money=_bare_money(numbers, text, lang, money_matches),
+            bare_money=_bare_money(text, lang, money_matches),
             published_year=pub_year,
             published_month=pub_month,
             main_org=_main_org(orgs, text),
@@ -275,6 +258,6 @@ def _analyze(text: str, hint: str | None, published: str | None) -> Analysis:
                 }
                 for lay in layoffs_found
             ],
-            "rates_date": rates_date,
+            "rates_date": numbers.RATES_DATE,
         }
     )
