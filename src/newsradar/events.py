@@ -16,12 +16,13 @@ the years; one target raises several rounds).
 
 Matching a report to an event of its book: the report time (published, else
 fetched) lies within `window_days` of the event's span [first_seen, last_seen],
-and for deals the investors agree (the same, or one side names none) and the amount
-agrees within `amount_tolerance` (relative) with an amount already seen, or either
-side has no amount, or one side is at the talks stage and the other announced or
-completed (figures during talks are estimates: "in talks to invest about $10
-billion", then "invests $14.3 billion"). Layoffs match on company and window
-only: a different headcount is an update of the same layoff.
+and for deals the investors agree (the same, one side names none, or one side's lead
+is among the other's backers) and the amount agrees within `amount_tolerance`
+(relative) with an amount already seen, or either side has no amount, or one side
+is at the talks stage and the other announced or completed (figures during talks are
+estimates: "in talks to invest about $10 billion", then "invests $14.3 billion").
+Layoffs match on company and window only: a different headcount is an update of the
+same layoff.
 
 Statuses and what changes an event:
 
@@ -414,7 +415,7 @@ def _compatible(report: Report, rec: EventRecord, settings: EventSettings) -> bo
     if not _in_window(report.time, rec, timedelta(days=settings.window_days)):
         return False
     if report.kind == "deal":
-        if not _same_or_unnamed(report.investor, rec.investor):
+        if not _same_round_backers(report, rec):
             return False
         return _amount_agrees(report, rec, settings.amount_tolerance) or _estimate_vs_final(
             report, rec
@@ -422,9 +423,16 @@ def _compatible(report: Report, rec: EventRecord, settings: EventSettings) -> bo
     return True
 
 
-def _same_or_unnamed(a: str | None, b: str | None) -> bool:
-    """Two investors that may be one: the same name, or one side names none."""
-    return a is None or b is None or canonical(a) == canonical(b)
+def _same_round_backers(report: Report, rec: EventRecord) -> bool:
+    """Whether the report's investor may be the event's: the same name, one side names
+    none, or one side's lead is among the other's backers (outlets that call a co-lead
+    or a participant the lead describe the same round)."""
+    if report.investor is None or rec.investor is None:
+        return True
+    lead = canonical(report.investor)
+    if lead == canonical(rec.investor) or lead in {canonical(p) for p in rec.parties}:
+        return True
+    return canonical(rec.investor) in {canonical(c) for c in report.co_investors}
 
 
 def _estimate_vs_final(report: Report, rec: EventRecord) -> bool:
@@ -598,7 +606,14 @@ def _merge(rec: EventRecord, report: Report, tolerance: float) -> tuple[EventRec
 
     if current and report.kind == "deal":
         known = {canonical(p) for p in parties}
-        extra = [n for n in report.co_investors if canonical(n) not in known]
+        # Backers this report names that the event lacks, its own lead included when the
+        # event has another ("Bluefin leads" where the event says "Northwind leads").
+        backers = [report.investor] if report.investor else []
+        extra: list[str] = []
+        for name in [*backers, *report.co_investors]:
+            if canonical(name) not in known:
+                known.add(canonical(name))
+                extra.append(name)
         if extra:
             co_investors = update.get("co_investors", rec.co_investors)
             update["co_investors"] = [*co_investors, *extra]  # type: ignore[misc]

@@ -599,3 +599,22 @@ def test_book_cache_is_bounded() -> None:
         book, _ = run(layoff(1, key=layoff_key(company), company=company))
         cache.encode(book)
     assert len(cache) == 2
+
+
+def test_outlets_naming_another_backer_as_lead_describe_the_same_round() -> None:
+    """'Northwind leads, with Bluefin' and 'Bluefin leads' of one amount are one event;
+    the second lead becomes a co-investor, an unrelated lead a new event."""
+    book, (first,) = run(deal(1, co_investors=["Bluefin"]))
+    swapped = deal(
+        2,
+        key=deal_key("Bluefin", "Acme AI"),
+        investor="Bluefin",
+        co_investors=["Northwind", "Harbor Fund"],
+    )
+    book, second = apply(book, swapped, SETTINGS)
+    assert second.event_id == first.event_id
+    assert second.investor == "Northwind"
+    assert second.co_investors == ["Bluefin", "Harbor Fund"]
+    stranger = deal(3, key=deal_key("Kestrel", "Acme AI"), investor="Kestrel")
+    book, third = apply(book, stranger, SETTINGS)
+    assert third.event_id != first.event_id
