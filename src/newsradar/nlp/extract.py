@@ -23,8 +23,11 @@ and headcounts of `numbers` (every word list is lexicon data, per language):
   pluperfect) or a year well before the publication date.
 - Layoffs: a word that alone means job cuts, or a cutting verb near a job noun or a
   headcount; negated clauses and short-time work do not count. The employer is the
-  clause's subject, else the article's company when the sentence says "the company"
-  or gives a figure.
+  clause's subject, else a name no list knows right after the cut or headcount ("aux
+  Verreries X", "la liquidation de X"), else the article's company when the sentence
+  says "the company" or gives a figure: its first organisation in the headline, else
+  an unknown name opening the headline with its verb or a colon ("X will 3.500 Jobs
+  abbauen", "X : la liquidation ..."), else its first organisation.
 """
 
 from __future__ import annotations
@@ -36,7 +39,14 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Protocol
 
-from newsradar.nlp.entities import OrgMention
+from newsradar.nlp.entities import (
+    OrgMention,
+    _clean_name,
+    _german_noun,
+    _name_rules,
+    _title_case,
+    gazetteer,
+)
 from newsradar.nlp.lexicon import (
     CueHit,
     Lexicon,
@@ -1246,9 +1256,13 @@ def _merge_deals(found: list[DealFound]) -> list[DealFound]:
     return out
 
 
-def _layoff_cue_spans(ctx: Context, s: _Sentence) -> list[tuple[int, int]]:
-    """Spans that announce job cuts in this sentence."""
+def _layoff_cue_spans(
+    ctx: Context, s: _Sentence, loss: Sequence[CountLike] = ()
+) -> list[tuple[int, int]]:
+    """Spans that announce job cuts in this sentence (`loss`: headcounts of a noun that
+    alone means jobs lost, "250 départs")."""
     spans = [(h.start, h.end) for h in s.cats.get("layoff", ())]
+    spans += [(c.start, c.end) for c in loss if s.span.start <= c.start < s.span.end]
     people = {h.start for h in s.cats.get("people", ())}
     jobs = [j for j in s.cats.get("job", ()) if j.start not in people]
     for c in s.cats.get("cut", ()):
@@ -1296,20 +1310,182 @@ def _employer(ctx: Context, s: _Sentence, start: int) -> OrgMention | None:
     return later[0] if later else None
 
 
+#: A capitalised word of a name ("Verreries", "l'Aa" after a link, "eBay").
+_NAME_TOKEN = r"(?:[A-ZÀ-ÖØ-Þ][\w&.+'-]*|[a-z]{1,3}[A-Z][\w.+-]*)"
+#: A colon or dash after a headline's opening name ("X : la liquidation ...", "X – ...").
+_HEAD_MARK = re.compile(r" ?[:–—] ")
+_NEXT_LOWER = re.compile(r" ([a-zà-ÿ][\w'-]*)")
+#: Endings of capitalised common nouns opening a headline ("Hiring ...", "Retailers ...").
+_COMMON_ENDINGS = ("ing", "ics", "tion", "sion", "ment", "ness", "ity", "ism", "ción", "ers")
+
+
+@cache
+def _unknown_name_re(lang: str) -> re.Pattern[str]:
+    """Capitalised words joined by spaces or the language's name links ("Aéroports de
+    Paris", "Verreries de l'Aa", "Bank of Avalon"): a name no list knows."""
+    links = sorted(
+        {str(w) for w in lexicon(lang).extra.get("layoff_name_links") or ()}, key=len, reverse=True
+    )
+    glue = " "
+    if links:
+        glue = rf"(?: (?:{'|'.join(re.escape(w) for w in links)}) | )"
+    return re.compile(rf"{_NAME_TOKEN}(?:{glue}(?:[lLdD]')?{_NAME_TOKEN}){{0,4}}")
+
+
+@cache
+def _employer_link_re(lang: str) -> re.Pattern[str]:
+    """A word introducing the employer after a cut or a headcount, and an optional
+    article ("jobs at X", "salariés de X", "Stellen bei der X"), on lower-cased text."""
+    lex = lexicon(lang)
+    links = sorted(
+        {str(w).lower() for w in lex.extra.get("layoff_employer_links") or ()},
+        key=len,
+        reverse=True,
+    )
+    if not links:
+        return re.compile(r"(?!x)x")
+    dets = sorted({d.lower() for d in lex.company.get("determiners", ())}, key=len, reverse=True)
+    alt = "|".join(re.escape(w) if w.endswith("'") else re.escape(w) + " " for w in links)
+    det = "|".join(re.escape(d) if d.endswith("'") else re.escape(d) + " " for d in dets)
+    return re.compile(rf" (?:{alt})(?:{det})?" if det else rf" (?:{alt})")
+
+
+@cache
+def _layoff_words(lang: str, key: str) -> frozenset[str]:
+    return frozenset(str(w).lower() for w in lexicon(lang).extra.get(key) or ())
+
+
+def _loss_counts(ctx: Context) -> list[CountLike]:
+    """Headcounts of a noun that alone means jobs lost ("250 départs", "300 bajas")."""
+    nouns = _layoff_words(ctx.lang, "layoff_count_nouns")
+    if not nouns or not ctx.counts:
+        return []
+    return [
+        c
+        for c in ctx.counts
+        if c.value is not None and ctx.lower[c.start : c.end].rsplit(" ", 1)[-1] in nouns
+    ]
+
+
+def _plausible_name(ctx: Context, start: int, end: int, name: str) -> bool:
+    """A name read from the sentence's shape that is no cue word, number or common noun."""
+    for h in ctx.hits:
+        if h.start >= end:
+            break
+        if h.end > start:
+            return False  # "Stellenabbau: ...", "Tech workers ...": a cue, not a name
+    if any(c.start < end and start < c.end for c in ctx.counts) or any(
+        m.start < end and start < m.end for m in ctx.money
+    ):
+        return False
+    if " " not in name:
+        low = name.lower()
+        nouns = _company_nouns(ctx.lang)
+        if low in nouns or low.rstrip("s") in nouns or low.endswith(_COMMON_ENDINGS):
+            return False
+        if _name_rules(ctx.lex).capitalised_nouns and _german_noun(name, ctx.lex):
+            return False
+    return True
+
+
+def _canonical(name: str) -> str:
+    """The gazetteer's name for a known alias, else the name as read."""
+    entry = gazetteer().aliases.get(name)
+    return entry[1] if entry is not None and entry[0] == "org" else name
+
+
+def _headline_subject(ctx: Context) -> str | None:
+    """The unknown company opening the headline, followed by its verb or a colon:
+    "Thomas Ashby collapses, ...", "Verreries X : la liquidation ...", "BXK will 3.500
+    Jobs abbauen", "Loewa-Insolvenz: ..." (a tail of the layoff_name_tails list)."""
+    norm = ctx.norm
+    end = norm.find("\n")
+    end = len(norm) if end < 0 else end
+    pos = 0
+    while pos < end and norm[pos] in " \"'«“„":
+        pos += 1
+    m = _unknown_name_re(ctx.lang).match(norm, pos, end)
+    if m is None or _title_case(norm, 0, end, ctx.lang):
+        return None
+    rules = _name_rules(ctx.lex)
+    tokens = m.group(0).split(" ")
+    stop = m.end()
+    glued = False
+    if len(tokens) == 1 and "-" in tokens[0]:
+        head, _, tail = tokens[0].rpartition("-")
+        if tail.lower() in _layoff_words(ctx.lang, "layoff_name_tails"):
+            tokens, stop, glued = [head], m.start() + len(head), True
+    name = _clean_name(tokens, rules)
+    if name is None:
+        return None
+    start = norm.find(name, m.start(), stop)
+    if start < 0:
+        return None
+    rest = m.end()
+    if _HEAD_MARK.match(norm, rest, end) is not None:
+        if rules.capitalised_nouns and not glued and " " not in name and name[1:].islower():
+            return None  # "Sparkurs: ...": a German noun opens the headline
+    elif glued:
+        return None
+    else:
+        w = _NEXT_LOWER.match(norm, rest, end)
+        if w is None or w.group(1) in _company_nouns(ctx.lang):
+            return None  # "Tech giant ...": the word describes a name
+        stopwords = ctx.lex.stopwords
+        if w.group(1) in stopwords and w.group(1) not in _aux_words(ctx.lang):
+            w2 = _NEXT_LOWER.match(norm, w.end(), end)
+            if w2 is None or w2.group(1) in stopwords:
+                return None  # "Stellenabbau bei der ...": a preposition, no verb
+    if not _plausible_name(ctx, start, start + len(name), name):
+        return None
+    return _canonical(name)
+
+
+def _named_after(ctx: Context, s: _Sentence, pos: int) -> str | None:
+    """An unknown employer named right after a cut or a headcount: "départs volontaires
+    aux Verreries X", "la liquidation de X", "1.100 empleados del X"."""
+    m = _employer_link_re(ctx.lang).match(ctx.lower, pos, s.span.end)
+    if m is None:
+        return None
+    n = _unknown_name_re(ctx.lang).match(ctx.norm, m.end(), s.span.end)
+    if n is None:
+        return None
+    rules = _name_rules(ctx.lex)
+    name = _clean_name(n.group(0).split(" "), rules)
+    if name is None or not ctx.norm.startswith(name, n.start()):
+        return None
+    if not rules.capitalised_nouns:
+        w = _NEXT_LOWER.match(ctx.norm, n.start() + len(name), s.span.end)
+        if w is not None and w.group(1) not in ctx.lex.stopwords:
+            return None  # "at Avalon tractor plants": a place or an attribute
+    if not _plausible_name(ctx, n.start(), n.start() + len(name), name):
+        return None
+    return _canonical(name)
+
+
 def extract_layoffs(ctx: Context) -> list[LayoffFound]:
     """Job cuts of the text, one per (company, headcount)."""
     found: list[LayoffFound] = []
     anaphor = _anaphor_re(ctx.lang)
+    opener: str | None = None  # the headline's unknown subject, read once when needed
+    opener_done = False
+    loss = _loss_counts(ctx)
     for idx in range(len(ctx.sentences)):
         cats = ctx.sentence_cats[idx]
         if "layoff" not in cats:
-            if "cut" not in cats:
-                continue
             span = ctx.sentences[idx]
-            if "job" not in cats and not any(span.start <= c.start < span.end for c in ctx.counts):
+            lost = any(span.start <= c.start < span.end for c in loss)
+            if "cut" not in cats and not lost:
+                continue
+            if (
+                not lost
+                and "job" not in cats
+                and not any(span.start <= c.start < span.end for c in ctx.counts)
+            ):
                 continue  # a cutting verb with neither a job noun nor a headcount
         s = ctx.view(idx)
-        for start, end in _layoff_cue_spans(ctx, s)[:1]:
+        cue_spans = _layoff_cue_spans(ctx, s, loss)
+        for start, end in cue_spans[:1]:
             clause = _clause_of(s.clauses, start)
             clause_cats = s.clause_cats(clause)
             if clause_cats.get("layoff_exclude") or s.negated(ctx, start):
@@ -1323,16 +1499,32 @@ def extract_layoffs(ctx: Context) -> list[LayoffFound]:
             pcts = [c for c in s.counts if c.percent is not None]
             company = _employer(ctx, s, start)
             company_name = company.name if company else None
-            if company_name is None and ctx.main_org is not None:
+            if company_name is None:
+                # "départs volontaires aux Verreries X": a name no list knows.
+                for at in (*(e for _, e in cue_spans), *(c.end for c in s.counts)):
+                    company_name = _named_after(ctx, s, at)
+                    if company_name is not None:
+                        break
+            if company_name is None:
                 # "the company said it's laying off 10,000": the article's company.
                 head = ctx.lower[s.span.start : start]
-                if (
+                refers = bool(
                     counts
                     or pcts
                     or anaphor.search(head)
                     or _word_list_re(ctx.lang, "pronouns").search(head)
-                ):
-                    company_name = ctx.main_org.name
+                )
+                main = ctx.main_org
+                title_end = ctx.norm.find("\n")
+                if main is not None and (title_end < 0 or main.end <= title_end):
+                    company_name = main.name if refers else None
+                elif refers or idx == 0:
+                    if not opener_done:
+                        opener, opener_done = _headline_subject(ctx), True
+                    if opener is not None:
+                        company_name = opener
+                    elif main is not None and refers:
+                        company_name = main.name
             headcount = None
             if counts:
                 near = min(counts, key=lambda c: (abs(c.start - start) > 80, c.start))
