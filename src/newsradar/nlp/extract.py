@@ -1315,6 +1315,7 @@ _NAME_TOKEN = r"(?:[A-ZÀ-ÖØ-Þ][\w&.+'-]*|[a-z]{1,3}[A-Z][\w.+-]*)"
 #: A colon or dash after a headline's opening name ("X : la liquidation ...", "X – ...").
 _HEAD_MARK = re.compile(r" ?[:–—] ")
 _NEXT_LOWER = re.compile(r" ([a-zà-ÿ][\w'-]*)")
+_POSSESSOR_NAME = re.compile(rf"(?<![\w'-])({_NAME_TOKEN}(?: {_NAME_TOKEN}){{0,3}}?)'s? $")
 #: Endings of capitalised common nouns opening a headline ("Hiring ...", "Retailers ...").
 _COMMON_ENDINGS = ("ing", "ics", "tion", "sion", "ment", "ness", "ity", "ism", "ción", "ers")
 
@@ -1425,8 +1426,6 @@ def _headline_subject(ctx: Context) -> str | None:
     if _HEAD_MARK.match(norm, rest, end) is not None:
         if rules.capitalised_nouns and not glued and " " not in name and name[1:].islower():
             return None  # "Sparkurs: ...": a German noun opens the headline
-    elif glued:
-        return None
     else:
         w = _NEXT_LOWER.match(norm, rest, end)
         if w is None or w.group(1) in _company_nouns(ctx.lang):
@@ -1437,6 +1436,41 @@ def _headline_subject(ctx: Context) -> str | None:
             if w2 is None or w2.group(1) in stopwords:
                 return None  # "Stellenabbau bei der ...": a preposition, no verb
     if not _plausible_name(ctx, start, start + len(name), name):
+        return None
+    return _canonical(name)
+
+
+def _named_after_cut(ctx: Context, s: _Sentence, cue_spans: list[tuple[int, int]]) -> str | None:
+    """The first unknown employer named right after a cue or a headcount of `s`."""
+    for _, end in cue_spans:
+        name = _named_after(ctx, s, end)
+        if name is not None:
+            return name
+    for c in s.counts:
+        name = _named_after(ctx, s, c.end) or _possessor_of(ctx, s, c.start)
+        if name is not None:
+            return name
+    for h in s.cats.get("job", ()):
+        name = _named_after(ctx, s, h.end)  # "la plantilla de X", "les salariés de X"
+        if name is not None:
+            return name
+    return None
+
+
+def _possessor_of(ctx: Context, s: _Sentence, pos: int) -> str | None:
+    """An unknown employer in the possessive right before a headcount ("X's 2,000
+    workers", "X' 300 staff")."""
+    if ctx.norm[pos - 2 : pos] != "' " and ctx.norm[pos - 3 : pos] != "'s ":
+        return None
+    m = _POSSESSOR_NAME.search(ctx.norm, max(s.span.start, pos - 80), pos)
+    if m is None:
+        return None
+    tokens = m.group(1).split(" ")
+    name = _clean_name(tokens, _name_rules(ctx.lex))
+    if name is None:
+        return None
+    start = ctx.norm.find(name, m.start(1), pos)
+    if start < 0 or not _plausible_name(ctx, start, start + len(name), name):
         return None
     return _canonical(name)
 
@@ -1454,7 +1488,7 @@ def _named_after(ctx: Context, s: _Sentence, pos: int) -> str | None:
     name = _clean_name(n.group(0).split(" "), rules)
     if name is None or not ctx.norm.startswith(name, n.start()):
         return None
-    if not rules.capitalised_nouns:
+    if not rules.capitalised_nouns and not rules.adjectives_after_nouns:
         w = _NEXT_LOWER.match(ctx.norm, n.start() + len(name), s.span.end)
         if w is not None and w.group(1) not in ctx.lex.stopwords:
             return None  # "at Avalon tractor plants": a place or an attribute
@@ -1500,13 +1534,9 @@ def extract_layoffs(ctx: Context) -> list[LayoffFound]:
             company = _employer(ctx, s, start)
             company_name = company.name if company else None
             if company_name is None:
-                # "départs volontaires aux Verreries X": a name no list knows.
-                for at in (*(e for _, e in cue_spans), *(c.end for c in s.counts)):
-                    company_name = _named_after(ctx, s, at)
-                    if company_name is not None:
-                        break
-            if company_name is None:
-                # "the company said it's laying off 10,000": the article's company.
+                # "the company said it's laying off 10,000": the article's company, named
+                # in the headline; else a name no list knows after the cut ("départs
+                # volontaires aux Verreries X"), else the headline's unknown subject.
                 head = ctx.lower[s.span.start : start]
                 refers = bool(
                     counts
@@ -1516,9 +1546,12 @@ def extract_layoffs(ctx: Context) -> list[LayoffFound]:
                 )
                 main = ctx.main_org
                 title_end = ctx.norm.find("\n")
-                if main is not None and (title_end < 0 or main.end <= title_end):
-                    company_name = main.name if refers else None
-                elif refers or idx == 0:
+                in_title = main is not None and (title_end < 0 or main.end <= title_end)
+                if refers and main is not None and in_title:
+                    company_name = main.name
+                else:
+                    company_name = _named_after_cut(ctx, s, cue_spans)
+                if company_name is None and not in_title and (refers or idx == 0):
                     if not opener_done:
                         opener, opener_done = _headline_subject(ctx), True
                     if opener is not None:
