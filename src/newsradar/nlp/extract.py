@@ -1262,7 +1262,8 @@ def _layoff_cue_spans(
     """Spans that announce job cuts in this sentence (`loss`: headcounts of a noun that
     alone means jobs lost, "250 départs")."""
     spans = [(h.start, h.end) for h in s.cats.get("layoff", ())]
-    spans += [(c.start, c.end) for c in loss if s.span.start <= c.start < s.span.end]
+    if loss:
+        spans += [(c.start, c.end) for c in loss if s.span.start <= c.start < s.span.end]
     people = {h.start for h in s.cats.get("people", ())}
     jobs = [j for j in s.cats.get("job", ()) if j.start not in people]
     for c in s.cats.get("cut", ()):
@@ -1398,15 +1399,28 @@ def _canonical(name: str) -> str:
 def _headline_subject(ctx: Context) -> str | None:
     """The unknown company opening the headline, followed by its verb or a colon:
     "Thomas Ashby collapses, ...", "Verreries X : la liquidation ...", "BXK will 3.500
-    Jobs abbauen", "Loewa-Insolvenz: ..." (a tail of the layoff_name_tails list)."""
+    Jobs abbauen", "Loewa-Insolvenz: ..." (a tail of the layoff_name_tails list); or
+    opening the part after a colon, with its verb ("Stellenabbau: X trennt sich ...")."""
     norm = ctx.norm
     end = norm.find("\n")
     end = len(norm) if end < 0 else end
-    pos = 0
+    if _title_case(norm, 0, end, ctx.lang):
+        return None
+    name = _subject_at(ctx, 0, end, True)
+    if name is None:
+        mark = _HEAD_MARK.search(norm, 0, end)
+        if mark is not None:
+            name = _subject_at(ctx, mark.end(), end, False)
+    return name
+
+
+def _subject_at(ctx: Context, pos: int, end: int, colon: bool) -> str | None:
+    """An unknown name at `pos` followed by a verb (or, with `colon`, by a colon)."""
+    norm = ctx.norm
     while pos < end and norm[pos] in " \"'«“„":
         pos += 1
     m = _unknown_name_re(ctx.lang).match(norm, pos, end)
-    if m is None or _title_case(norm, 0, end, ctx.lang):
+    if m is None:
         return None
     rules = _name_rules(ctx.lex)
     tokens = m.group(0).split(" ")
@@ -1424,6 +1438,8 @@ def _headline_subject(ctx: Context) -> str | None:
         return None
     rest = m.end()
     if _HEAD_MARK.match(norm, rest, end) is not None:
+        if not colon:
+            return None
         if rules.capitalised_nouns and not glued and " " not in name and name[1:].islower():
             return None  # "Sparkurs: ...": a German noun opens the headline
     else:
@@ -1508,7 +1524,7 @@ def extract_layoffs(ctx: Context) -> list[LayoffFound]:
         cats = ctx.sentence_cats[idx]
         if "layoff" not in cats:
             span = ctx.sentences[idx]
-            lost = any(span.start <= c.start < span.end for c in loss)
+            lost = bool(loss) and any(span.start <= c.start < span.end for c in loss)
             if "cut" not in cats and not lost:
                 continue
             if (
