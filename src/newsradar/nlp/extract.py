@@ -1316,6 +1316,7 @@ _NAME_TOKEN = r"(?:[A-ZÀ-ÖØ-Þ][\w&.+'-]*|[a-z]{1,3}[A-Z][\w.+-]*)"
 #: A colon or dash after a headline's opening name ("X : la liquidation ...", "X – ...").
 _HEAD_MARK = re.compile(r" ?[:–—] ")
 _NEXT_LOWER = re.compile(r" ([a-zà-ÿ][\w'-]*)")
+_NEXT_WORD = re.compile(r" +([^\W\d_]+)")
 _POSSESSOR_NAME = re.compile(rf"(?<![\w'-])({_NAME_TOKEN}(?: {_NAME_TOKEN}){{0,3}}?)'s? $")
 #: Endings of capitalised common nouns opening a headline ("Hiring ...", "Retailers ...").
 _COMMON_ENDINGS = ("ing", "ics", "tion", "sion", "ment", "ness", "ity", "ism", "ción", "ers")
@@ -1355,6 +1356,29 @@ def _employer_link_re(lang: str) -> re.Pattern[str]:
 @cache
 def _layoff_words(lang: str, key: str) -> frozenset[str]:
     return frozenset(str(w).lower() for w in lexicon(lang).extra.get(key) or ())
+
+
+def _short_time_only(ctx: Context, cue_spans: list[tuple[int, int]]) -> bool:
+    """True when the sentence only says staff are affected ("seront concernés", "afectará
+    a") in a text about short-time work or a temporary lay-off (Kurzarbeit, ERTE)."""
+    affected = _layoff_words(ctx.lang, "layoff_affected")
+    if not affected or any(ctx.lower[a:b] not in affected for a, b in cue_spans):
+        return False
+    return any(h.category == "layoff_exclude" for h in ctx.hits)
+
+
+def _negated_after(ctx: Context, s: _Sentence, clause: Span, end: int) -> bool:
+    """A negation right after the cue, at most two words between, before a word that is
+    no function word ("Kündigungen seien nicht geplant", "les licenciements ne sont pas
+    prévus", "layoffs not planned"; not "Sparprogramm nicht mit Stellenstreichungen")."""
+    for h in s.cats.get("negation", ()):
+        if end <= h.start <= min(clause.end, end + 30):
+            gap = ctx.norm[end : h.start]
+            if len(gap.split()) > 2 or _has_clause_mark(ctx, end, h.start):
+                return False
+            nxt = _NEXT_WORD.match(ctx.lower, h.end, min(len(ctx.lower), h.end + 30))
+            return nxt is not None and nxt.group(1) not in ctx.lex.stopwords
+    return False
 
 
 def _loss_counts(ctx: Context) -> list[CountLike]:
@@ -1535,10 +1559,16 @@ def extract_layoffs(ctx: Context) -> list[LayoffFound]:
                 continue  # a cutting verb with neither a job noun nor a headcount
         s = ctx.view(idx)
         cue_spans = _layoff_cue_spans(ctx, s, loss)
+        if cue_spans and _short_time_only(ctx, cue_spans):
+            continue  # "au chômage partiel ... 2 000 salariés seront concernés"
         for start, end in cue_spans[:1]:
             clause = _clause_of(s.clauses, start)
             clause_cats = s.clause_cats(clause)
-            if clause_cats.get("layoff_exclude") or s.negated(ctx, start):
+            if (
+                clause_cats.get("layoff_exclude")
+                or s.negated(ctx, start)
+                or _negated_after(ctx, s, clause, end)
+            ):
                 continue
             hires = s.cats.get("hire", ())
             counts = [
