@@ -1354,6 +1354,22 @@ def _employer_link_re(lang: str) -> re.Pattern[str]:
 
 
 @cache
+def _boss_of_re(lang: str) -> re.Pattern[str]:
+    """An article and a company head's title before the company ("der Chef von ",
+    "le PDG de "), on lower-cased text."""
+    lex = lexicon(lang)
+    heads = sorted(
+        {str(w).lower() for w in lex.extra.get("layoff_boss_of") or ()}, key=len, reverse=True
+    )
+    if not heads:
+        return re.compile(r"(?!x)x")
+    dets = sorted({d.lower() for d in lex.company.get("determiners", ())}, key=len, reverse=True)
+    det = "|".join(re.escape(d) if d.endswith("'") else re.escape(d) + " " for d in dets)
+    alt = "|".join(re.escape(w) if w.endswith("'") else re.escape(w) + " " for w in heads)
+    return re.compile(rf"(?:{det})?(?:{alt})" if det else rf"(?:{alt})")
+
+
+@cache
 def _layoff_words(lang: str, key: str) -> frozenset[str]:
     return frozenset(str(w).lower() for w in lexicon(lang).extra.get(key) or ())
 
@@ -1443,6 +1459,9 @@ def _subject_at(ctx: Context, pos: int, end: int, colon: bool) -> str | None:
     norm = ctx.norm
     while pos < end and norm[pos] in " \"'«“„":
         pos += 1
+    boss = _boss_of_re(ctx.lang).match(ctx.lower, pos, end)
+    if boss is not None:
+        pos = boss.end()  # "Le PDG de X annonce ...": the company the head speaks for
     m = _unknown_name_re(ctx.lang).match(norm, pos, end)
     if m is None:
         return None
