@@ -1259,11 +1259,11 @@ def _merge_deals(found: list[DealFound]) -> list[DealFound]:
 def _layoff_cue_spans(
     ctx: Context, s: _Sentence, loss: Sequence[CountLike] = ()
 ) -> list[tuple[int, int]]:
-    """Spans that announce job cuts in this sentence (`loss`: headcounts of a noun that
-    alone means jobs lost, "250 départs")."""
+    """Spans that announce job cuts in this sentence (`loss`: its headcounts of a noun
+    that alone means jobs lost, "250 départs")."""
     spans = [(h.start, h.end) for h in s.cats.get("layoff", ())]
     if loss:
-        spans += [(c.start, c.end) for c in loss if s.span.start <= c.start < s.span.end]
+        spans += [(c.start, c.end) for c in loss]
     people = {h.start for h in s.cats.get("people", ())}
     jobs = [j for j in s.cats.get("job", ()) if j.start not in people]
     for c in s.cats.get("cut", ()):
@@ -1374,13 +1374,11 @@ def _layoff_words(lang: str, key: str) -> frozenset[str]:
     return frozenset(str(w).lower() for w in lexicon(lang).extra.get(key) or ())
 
 
-def _short_time_only(ctx: Context, cue_spans: list[tuple[int, int]]) -> bool:
-    """True when the sentence only says staff are affected ("seront concernés", "afectará
-    a") in a text about short-time work or a temporary lay-off (Kurzarbeit, ERTE)."""
+def _only_affected(ctx: Context, cue_spans: list[tuple[int, int]]) -> bool:
+    """True when the sentence's cues only say staff are affected ("seront concernés",
+    "afectará a"): in a text about short-time work that is no layoff."""
     affected = _layoff_words(ctx.lang, "layoff_affected")
-    if not affected or any(ctx.lower[a:b] not in affected for a, b in cue_spans):
-        return False
-    return any(h.category == "layoff_exclude" for h in ctx.hits)
+    return bool(affected) and all(ctx.lower[a:b] in affected for a, b in cue_spans)
 
 
 def _negated_after(ctx: Context, s: _Sentence, clause: Span, end: int) -> bool:
@@ -1399,8 +1397,10 @@ def _negated_after(ctx: Context, s: _Sentence, clause: Span, end: int) -> bool:
 
 def _loss_counts(ctx: Context) -> list[CountLike]:
     """Headcounts of a noun that alone means jobs lost ("250 départs", "300 bajas")."""
+    if not ctx.counts:
+        return []
     nouns = _layoff_words(ctx.lang, "layoff_count_nouns")
-    if not nouns or not ctx.counts:
+    if not nouns:
         return []
     return [
         c
@@ -1562,23 +1562,29 @@ def extract_layoffs(ctx: Context) -> list[LayoffFound]:
     anaphor = _anaphor_re(ctx.lang)
     opener: str | None = None  # the headline's unknown subject, read once when needed
     opener_done = False
-    loss = _loss_counts(ctx)
+    loss: list[CountLike] | None = None  # "250 départs": read when a sentence needs it
+    # Short-time work or a temporary lay-off named anywhere (Kurzarbeit, ERTE).
+    short_time = any("layoff_exclude" in cats for cats in ctx.sentence_cats)
     for idx in range(len(ctx.sentences)):
         cats = ctx.sentence_cats[idx]
+        lost: list[CountLike] = []
         if "layoff" not in cats:
             span = ctx.sentences[idx]
-            lost = bool(loss) and any(span.start <= c.start < span.end for c in loss)
-            if "cut" not in cats and not lost:
-                continue
-            if (
-                not lost
-                and "job" not in cats
-                and not any(span.start <= c.start < span.end for c in ctx.counts)
+            if "cut" not in cats:
+                if not ctx.counts:
+                    continue
+                if loss is None:
+                    loss = _loss_counts(ctx)
+                lost = [c for c in loss if span.start <= c.start < span.end]
+                if not lost:
+                    continue
+            elif "job" not in cats and not any(
+                span.start <= c.start < span.end for c in ctx.counts
             ):
                 continue  # a cutting verb with neither a job noun nor a headcount
         s = ctx.view(idx)
-        cue_spans = _layoff_cue_spans(ctx, s, loss)
-        if cue_spans and _short_time_only(ctx, cue_spans):
+        cue_spans = _layoff_cue_spans(ctx, s, lost)
+        if short_time and cue_spans and _only_affected(ctx, cue_spans):
             continue  # "au chômage partiel ... 2 000 salariés seront concernés"
         for start, end in cue_spans[:1]:
             clause = _clause_of(s.clauses, start)
@@ -1586,7 +1592,7 @@ def extract_layoffs(ctx: Context) -> list[LayoffFound]:
             if (
                 clause_cats.get("layoff_exclude")
                 or s.negated(ctx, start)
-                or _negated_after(ctx, s, clause, end)
+                or ("negation" in s.cats and _negated_after(ctx, s, clause, end))
             ):
                 continue
             hires = s.cats.get("hire", ())
