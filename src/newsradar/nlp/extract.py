@@ -1640,6 +1640,7 @@ def extract_layoffs(ctx: Context) -> list[LayoffFound]:
 
 
 def _merge_layoffs(found: list[LayoffFound]) -> list[LayoffFound]:
+    """One layoff per (company, headcount, background)."""
     out: list[LayoffFound] = []
     for lay in found:
         for i, m in enumerate(out):
@@ -1656,4 +1657,18 @@ def _merge_layoffs(found: list[LayoffFound]) -> list[LayoffFound]:
                 break
         else:
             out.append(lay)
+    if len(out) > 1:
+        # A cut without an employer that repeats a named one ("Die Erfahrung lehrt, dass
+        # sich übereilter Stellenabbau rächt" after "30.000 Stellen bei der Bahn"): one.
+        out = [
+            m
+            for m in out
+            if m.company is not None
+            or not any(
+                o.company is not None
+                and o.background == m.background
+                and (m.headcount is None or m.headcount == o.headcount)
+                for o in out
+            )
+        ]
     return out
