@@ -1274,13 +1274,24 @@ def _layoff_cue_spans(
     return sorted(spans)
 
 
+def _first_employer(ctx: Context, orgs: list[OrgMention]) -> OrgMention:
+    """The first organisation, unless it only qualifies the next one through a compound
+    ("Der VW-Zulieferer Brenner streicht ...": Brenner, not Volkswagen)."""
+    first = orgs[0]
+    if len(orgs) > 1 and ctx.norm[first.end : first.end + 1] == "-":
+        gap = ctx.norm[first.end + 1 : orgs[1].start].strip()
+        if gap[:1].isupper() and " " not in gap:
+            return orgs[1]
+    return first
+
+
 def _employer(ctx: Context, s: _Sentence, start: int) -> OrgMention | None:
     """The company cutting jobs: first organisation of the clause, else of the sentence
     part after the last semicolon, before the cue; else the first one after it."""
     clause = _clause_of(s.clauses, start)
     in_clause = [o for o in s.employers if clause.start <= o.start and o.end <= start]
     if in_clause:
-        return in_clause[0]
+        return _first_employer(ctx, in_clause)
     head = ctx.lower[s.span.start : start].lstrip(" \"'«“„")
     opening = _anaphor_re(ctx.lang).match(head)
     if opening is not None and ctx.main_org is not None:
@@ -1302,7 +1313,7 @@ def _employer(ctx: Context, s: _Sentence, start: int) -> OrgMention | None:
     lo = semi + 1 if semi >= 0 else s.span.start
     before = [o for o in s.employers if lo <= o.start and o.end <= start]
     if before:
-        return before[0]
+        return _first_employer(ctx, before)
     after = [o for o in s.employers if o.start >= start and _in(clause, o.start)]
     if after:
         return after[0]
