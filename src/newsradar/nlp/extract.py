@@ -40,6 +40,7 @@ from functools import cache
 from typing import Protocol
 
 from newsradar.nlp.entities import (
+    _TITLES,
     OrgMention,
     _clean_name,
     _german_noun,
@@ -1431,6 +1432,8 @@ def _plausible_name(ctx: Context, start: int, end: int, name: str) -> bool:
         m.start < end and start < m.end for m in ctx.money
     ):
         return False
+    if name.split(" ", 1)[0] in _TITLES:
+        return False  # "Minister criticises ...": a person's title
     if " " not in name:
         low = name.lower()
         nouns = _company_nouns(ctx.lang)
@@ -1442,9 +1445,14 @@ def _plausible_name(ctx: Context, start: int, end: int, name: str) -> bool:
 
 
 def _canonical(name: str) -> str:
-    """The gazetteer's name for a known alias, else the name as read."""
-    entry = gazetteer().aliases.get(name)
-    return entry[1] if entry is not None and entry[0] == "org" else name
+    """The gazetteer's name for a known alias (not an ambiguous one: the entity rules
+    turned it down here), else the name as read."""
+    gaz = gazetteer()
+    entry = gaz.aliases.get(name)
+    if entry is None or entry[0] != "org":
+        return name
+    org = gaz.orgs.get(entry[1])
+    return entry[1] if org is not None and not org.ambiguous else name
 
 
 def _headline_subject(ctx: Context) -> str | None:
