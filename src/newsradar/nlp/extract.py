@@ -1428,10 +1428,11 @@ def _plausible_name(ctx: Context, start: int, end: int, name: str) -> bool:
             break
         if h.end > start:
             return False  # "Stellenabbau: ...", "Tech workers ...": a cue, not a name
-    if any(c.start < end and start < c.end for c in ctx.counts) or any(
-        m.start < end and start < m.end for m in ctx.money
-    ):
-        return False
+    if any(
+        c.start < end and start < c.end and not (c.start < start and end < c.end)
+        for c in ctx.counts
+    ) or any(m.start < end and start < m.end for m in ctx.money):
+        return False  # a number, not a name (though "300 of X' 1,000 workers" holds one)
     if name.split(" ", 1)[0] in _TITLES:
         return False  # "Minister criticises ...": a person's title
     if " " not in name:
@@ -1526,6 +1527,12 @@ def _named_after_cut(ctx: Context, s: _Sentence, cue_spans: list[tuple[int, int]
             return name
     for c in s.counts:
         name = _named_after(ctx, s, c.end) or _possessor_of(ctx, s, c.start)
+        if name is None and "'" in ctx.norm[c.start : c.end]:
+            # "300 of Acme Foods' 1,000 workers": the possessive inside the headcount.
+            at = ctx.norm.find("' ", c.start, c.end)
+            at = at + 2 if at >= 0 else ctx.norm.find("'s ", c.start, c.end) + 3
+            if at > 2:
+                name = _possessor_of(ctx, s, at)
         if name is not None:
             return name
     for h in s.cats.get("job", ()):
