@@ -23,8 +23,11 @@ and headcounts of `numbers` (every word list is lexicon data, per language):
   pluperfect) or a year well before the publication date.
 - Layoffs: a word that alone means job cuts, or a cutting verb near a job noun or a
   headcount; negated clauses and short-time work do not count. The employer is the
-  clause's subject, else the article's company when the sentence says "the company"
-  or gives a figure.
+  clause's subject, else a name no list knows right after the cut or headcount ("aux
+  Verreries X", "la liquidation de X"), else the article's company when the sentence
+  says "the company" or gives a figure: its first organisation in the headline, else
+  an unknown name opening the headline with its verb or a colon ("X will 3.500 Jobs
+  abbauen", "X : la liquidation ..."), else its first organisation.
 """
 
 from __future__ import annotations
@@ -36,7 +39,15 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Protocol
 
-from newsradar.nlp.entities import OrgMention
+from newsradar.nlp.entities import (
+    _TITLES,
+    OrgMention,
+    _clean_name,
+    _german_noun,
+    _name_rules,
+    _title_case,
+    gazetteer,
+)
 from newsradar.nlp.lexicon import (
     CueHit,
     Lexicon,
@@ -1246,9 +1257,14 @@ def _merge_deals(found: list[DealFound]) -> list[DealFound]:
     return out
 
 
-def _layoff_cue_spans(ctx: Context, s: _Sentence) -> list[tuple[int, int]]:
-    """Spans that announce job cuts in this sentence."""
+def _layoff_cue_spans(
+    ctx: Context, s: _Sentence, loss: Sequence[CountLike] = ()
+) -> list[tuple[int, int]]:
+    """Spans that announce job cuts in this sentence (`loss`: its headcounts of a noun
+    that alone means jobs lost, "250 départs")."""
     spans = [(h.start, h.end) for h in s.cats.get("layoff", ())]
+    if loss:
+        spans += [(c.start, c.end) for c in loss]
     people = {h.start for h in s.cats.get("people", ())}
     jobs = [j for j in s.cats.get("job", ()) if j.start not in people]
     for c in s.cats.get("cut", ()):
@@ -1259,13 +1275,24 @@ def _layoff_cue_spans(ctx: Context, s: _Sentence) -> list[tuple[int, int]]:
     return sorted(spans)
 
 
+def _first_employer(ctx: Context, orgs: list[OrgMention]) -> OrgMention:
+    """The first organisation, unless it only qualifies the next one through a compound
+    ("Der VW-Zulieferer Brenner streicht ...": Brenner, not Volkswagen)."""
+    first = orgs[0]
+    if len(orgs) > 1 and ctx.norm[first.end : first.end + 1] == "-":
+        gap = ctx.norm[first.end + 1 : orgs[1].start].strip()
+        if gap[:1].isupper() and " " not in gap:
+            return orgs[1]
+    return first
+
+
 def _employer(ctx: Context, s: _Sentence, start: int) -> OrgMention | None:
     """The company cutting jobs: first organisation of the clause, else of the sentence
     part after the last semicolon, before the cue; else the first one after it."""
     clause = _clause_of(s.clauses, start)
     in_clause = [o for o in s.employers if clause.start <= o.start and o.end <= start]
     if in_clause:
-        return in_clause[0]
+        return _first_employer(ctx, in_clause)
     head = ctx.lower[s.span.start : start].lstrip(" \"'«“„")
     opening = _anaphor_re(ctx.lang).match(head)
     if opening is not None and ctx.main_org is not None:
@@ -1287,7 +1314,7 @@ def _employer(ctx: Context, s: _Sentence, start: int) -> OrgMention | None:
     lo = semi + 1 if semi >= 0 else s.span.start
     before = [o for o in s.employers if lo <= o.start and o.end <= start]
     if before:
-        return before[0]
+        return _first_employer(ctx, before)
     after = [o for o in s.employers if o.start >= start and _in(clause, o.start)]
     if after:
         return after[0]
@@ -1296,23 +1323,303 @@ def _employer(ctx: Context, s: _Sentence, start: int) -> OrgMention | None:
     return later[0] if later else None
 
 
+#: A capitalised word of a name ("Verreries", "l'Aa" after a link, "eBay").
+_NAME_TOKEN = r"(?:[A-ZÀ-ÖØ-Þ][\w&.+'-]*|[a-z]{1,3}[A-Z][\w.+-]*)"
+#: A colon or dash after a headline's opening name ("X : la liquidation ...", "X – ...").
+_HEAD_MARK = re.compile(r" ?[:–—] ")
+_NEXT_LOWER = re.compile(r" ([a-zà-ÿ][\w'-]*)")
+_NEXT_WORD = re.compile(r" +([^\W\d_]+)")
+_POSSESSOR_NAME = re.compile(rf"(?<![\w'-])({_NAME_TOKEN}(?: {_NAME_TOKEN}){{0,3}}?)'s? $")
+#: Endings of capitalised common nouns opening a headline ("Hiring ...", "Retailers ...").
+_COMMON_ENDINGS = ("ing", "ics", "tion", "sion", "ment", "ness", "ity", "ism", "ción", "ers")
+
+
+@cache
+def _unknown_name_re(lang: str) -> re.Pattern[str]:
+    """Capitalised words joined by spaces or the language's name links ("Aéroports de
+    Paris", "Verreries de l'Aa", "Bank of Avalon"): a name no list knows."""
+    links = sorted(
+        {str(w) for w in lexicon(lang).extra.get("layoff_name_links") or ()}, key=len, reverse=True
+    )
+    glue = " "
+    if links:
+        glue = rf"(?: (?:{'|'.join(re.escape(w) for w in links)}) | )"
+    return re.compile(rf"{_NAME_TOKEN}(?:{glue}(?:[lLdD]')?{_NAME_TOKEN}){{0,4}}")
+
+
+@cache
+def _employer_link_re(lang: str) -> re.Pattern[str]:
+    """A word introducing the employer after a cut or a headcount, and an optional
+    article ("jobs at X", "salariés de X", "Stellen bei der X"), on lower-cased text."""
+    lex = lexicon(lang)
+    links = sorted(
+        {str(w).lower() for w in lex.extra.get("layoff_employer_links") or ()},
+        key=len,
+        reverse=True,
+    )
+    if not links:
+        return re.compile(r"(?!x)x")
+    dets = sorted({d.lower() for d in lex.company.get("determiners", ())}, key=len, reverse=True)
+    alt = "|".join(re.escape(w) if w.endswith("'") else re.escape(w) + " " for w in links)
+    det = "|".join(re.escape(d) if d.endswith("'") else re.escape(d) + " " for d in dets)
+    return re.compile(rf" (?:{alt})(?:{det})?" if det else rf" (?:{alt})")
+
+
+@cache
+def _boss_of_re(lang: str) -> re.Pattern[str]:
+    """An article and a company head's title before the company ("der Chef von ",
+    "le PDG de "), on lower-cased text."""
+    lex = lexicon(lang)
+    heads = sorted(
+        {str(w).lower() for w in lex.extra.get("layoff_boss_of") or ()}, key=len, reverse=True
+    )
+    if not heads:
+        return re.compile(r"(?!x)x")
+    dets = sorted({d.lower() for d in lex.company.get("determiners", ())}, key=len, reverse=True)
+    det = "|".join(re.escape(d) if d.endswith("'") else re.escape(d) + " " for d in dets)
+    alt = "|".join(re.escape(w) if w.endswith("'") else re.escape(w) + " " for w in heads)
+    return re.compile(rf"(?:{det})?(?:{alt})" if det else rf"(?:{alt})")
+
+
+@cache
+def _layoff_words(lang: str, key: str) -> frozenset[str]:
+    return frozenset(str(w).lower() for w in lexicon(lang).extra.get(key) or ())
+
+
+def _only_affected(ctx: Context, cue_spans: list[tuple[int, int]]) -> bool:
+    """True when the sentence's cues only say staff are affected ("seront concernés",
+    "afectará a"): in a text about short-time work that is no layoff."""
+    affected = _layoff_words(ctx.lang, "layoff_affected")
+    return bool(affected) and all(ctx.lower[a:b] in affected for a, b in cue_spans)
+
+
+def _negated_after(ctx: Context, s: _Sentence, clause: Span, end: int) -> bool:
+    """A negation right after the cue, at most two words between, before a word that is
+    no function word ("Kündigungen seien nicht geplant", "les licenciements ne sont pas
+    prévus", "layoffs not planned"; not "Sparprogramm nicht mit Stellenstreichungen")."""
+    for h in s.cats.get("negation", ()):
+        if end <= h.start <= min(clause.end, end + 30):
+            gap = ctx.norm[end : h.start]
+            if len(gap.split()) > 2 or _has_clause_mark(ctx, end, h.start):
+                return False
+            nxt = _NEXT_WORD.match(ctx.lower, h.end, min(len(ctx.lower), h.end + 30))
+            return nxt is not None and nxt.group(1) not in ctx.lex.stopwords
+    return False
+
+
+def _loss_counts(ctx: Context) -> list[CountLike]:
+    """Headcounts of a noun that alone means jobs lost ("250 départs", "300 bajas")."""
+    if not ctx.counts:
+        return []
+    nouns = _layoff_words(ctx.lang, "layoff_count_nouns")
+    if not nouns:
+        return []
+    return [
+        c
+        for c in ctx.counts
+        if c.value is not None and ctx.lower[c.start : c.end].rsplit(" ", 1)[-1] in nouns
+    ]
+
+
+def _plausible_name(ctx: Context, start: int, end: int, name: str) -> bool:
+    """A name read from the sentence's shape that is no cue word, number or common noun."""
+    for h in ctx.hits:
+        if h.start >= end:
+            break
+        if h.end > start:
+            return False  # "Stellenabbau: ...", "Tech workers ...": a cue, not a name
+    if any(
+        c.start < end and start < c.end and not (c.start < start and end < c.end)
+        for c in ctx.counts
+    ) or any(m.start < end and start < m.end for m in ctx.money):
+        return False  # a number, not a name (though "300 of X' 1,000 workers" holds one)
+    if name.split(" ", 1)[0] in _TITLES:
+        return False  # "Minister criticises ...": a person's title
+    if " " not in name:
+        low = name.lower()
+        nouns = _company_nouns(ctx.lang)
+        if low in nouns or low.rstrip("s") in nouns or low.endswith(_COMMON_ENDINGS):
+            return False
+        if _name_rules(ctx.lex).capitalised_nouns and _german_noun(name, ctx.lex):
+            return False
+    return True
+
+
+def _canonical(name: str) -> str:
+    """The gazetteer's name for a known alias (not an ambiguous one: the entity rules
+    turned it down here), else the name as read."""
+    gaz = gazetteer()
+    entry = gaz.aliases.get(name)
+    if entry is None or entry[0] != "org":
+        return name
+    org = gaz.orgs.get(entry[1])
+    return entry[1] if org is not None and not org.ambiguous else name
+
+
+def _headline_subject(ctx: Context) -> str | None:
+    """The unknown company opening the headline, followed by its verb or a colon:
+    "Thomas Ashby collapses, ...", "Verreries X : la liquidation ...", "BXK will 3.500
+    Jobs abbauen", "Loewa-Insolvenz: ..." (a tail of the layoff_name_tails list); or
+    opening the part after a colon, with its verb ("Stellenabbau: X trennt sich ...")."""
+    norm = ctx.norm
+    end = norm.find("\n")
+    end = len(norm) if end < 0 else end
+    if _title_case(norm, 0, end, ctx.lang):
+        return None
+    name = _subject_at(ctx, 0, end, True)
+    if name is None:
+        mark = _HEAD_MARK.search(norm, 0, end)
+        if mark is not None:
+            name = _subject_at(ctx, mark.end(), end, False)
+    return name
+
+
+def _subject_at(ctx: Context, pos: int, end: int, colon: bool) -> str | None:
+    """An unknown name at `pos` followed by a verb (or, with `colon`, by a colon)."""
+    norm = ctx.norm
+    while pos < end and norm[pos] in " \"'«“„":
+        pos += 1
+    boss = _boss_of_re(ctx.lang).match(ctx.lower, pos, end)
+    if boss is not None:
+        pos = boss.end()  # "Le PDG de X annonce ...": the company the head speaks for
+    m = _unknown_name_re(ctx.lang).match(norm, pos, end)
+    if m is None:
+        return None
+    rules = _name_rules(ctx.lex)
+    tokens = m.group(0).split(" ")
+    stop = m.end()
+    glued = False
+    if len(tokens) == 1 and "-" in tokens[0]:
+        head, _, tail = tokens[0].rpartition("-")
+        if tail.lower() in _layoff_words(ctx.lang, "layoff_name_tails"):
+            tokens, stop, glued = [head], m.start() + len(head), True
+    name = _clean_name(tokens, rules)
+    if name is None:
+        return None
+    start = norm.find(name, m.start(), stop)
+    if start < 0:
+        return None
+    rest = m.end()
+    if _HEAD_MARK.match(norm, rest, end) is not None:
+        if not colon:
+            return None
+        if rules.capitalised_nouns and not glued and " " not in name and name[1:].islower():
+            return None  # "Sparkurs: ...": a German noun opens the headline
+    else:
+        w = _NEXT_LOWER.match(norm, rest, end)
+        if w is None or w.group(1) in _company_nouns(ctx.lang):
+            return None  # "Tech giant ...": the word describes a name
+        stopwords = ctx.lex.stopwords
+        if w.group(1) in stopwords and w.group(1) not in _aux_words(ctx.lang):
+            w2 = _NEXT_LOWER.match(norm, w.end(), end)
+            if w2 is None or w2.group(1) in stopwords:
+                return None  # "Stellenabbau bei der ...": a preposition, no verb
+    if not _plausible_name(ctx, start, start + len(name), name):
+        return None
+    return _canonical(name)
+
+
+def _named_after_cut(ctx: Context, s: _Sentence, cue_spans: list[tuple[int, int]]) -> str | None:
+    """The first unknown employer named right after a cue or a headcount of `s`."""
+    for _, end in cue_spans:
+        name = _named_after(ctx, s, end)
+        if name is not None:
+            return name
+    for c in s.counts:
+        name = _named_after(ctx, s, c.end) or _possessor_of(ctx, s, c.start)
+        if name is None and "'" in ctx.norm[c.start : c.end]:
+            # "300 of Acme Foods' 1,000 workers": the possessive inside the headcount.
+            at = ctx.norm.find("' ", c.start, c.end)
+            at = at + 2 if at >= 0 else ctx.norm.find("'s ", c.start, c.end) + 3
+            if at > 2:
+                name = _possessor_of(ctx, s, at)
+        if name is not None:
+            return name
+    for h in s.cats.get("job", ()):
+        name = _named_after(ctx, s, h.end)  # "la plantilla de X", "les salariés de X"
+        if name is not None:
+            return name
+    return None
+
+
+def _possessor_of(ctx: Context, s: _Sentence, pos: int) -> str | None:
+    """An unknown employer in the possessive right before a headcount ("X's 2,000
+    workers", "X' 300 staff")."""
+    if ctx.norm[pos - 2 : pos] != "' " and ctx.norm[pos - 3 : pos] != "'s ":
+        return None
+    m = _POSSESSOR_NAME.search(ctx.norm, max(s.span.start, pos - 80), pos)
+    if m is None:
+        return None
+    tokens = m.group(1).split(" ")
+    name = _clean_name(tokens, _name_rules(ctx.lex))
+    if name is None:
+        return None
+    start = ctx.norm.find(name, m.start(1), pos)
+    if start < 0 or not _plausible_name(ctx, start, start + len(name), name):
+        return None
+    return _canonical(name)
+
+
+def _named_after(ctx: Context, s: _Sentence, pos: int) -> str | None:
+    """An unknown employer named right after a cut or a headcount: "départs volontaires
+    aux Verreries X", "la liquidation de X", "1.100 empleados del X"."""
+    m = _employer_link_re(ctx.lang).match(ctx.lower, pos, s.span.end)
+    if m is None:
+        return None
+    n = _unknown_name_re(ctx.lang).match(ctx.norm, m.end(), s.span.end)
+    if n is None:
+        return None
+    rules = _name_rules(ctx.lex)
+    name = _clean_name(n.group(0).split(" "), rules)
+    if name is None or not ctx.norm.startswith(name, n.start()):
+        return None
+    if not rules.capitalised_nouns and not rules.adjectives_after_nouns:
+        w = _NEXT_LOWER.match(ctx.norm, n.start() + len(name), s.span.end)
+        if w is not None and w.group(1) not in ctx.lex.stopwords:
+            return None  # "at Avalon tractor plants": a place or an attribute
+    if not _plausible_name(ctx, n.start(), n.start() + len(name), name):
+        return None
+    return _canonical(name)
+
+
 def extract_layoffs(ctx: Context) -> list[LayoffFound]:
     """Job cuts of the text, one per (company, headcount)."""
     found: list[LayoffFound] = []
     anaphor = _anaphor_re(ctx.lang)
+    opener: str | None = None  # the headline's unknown subject, read once when needed
+    opener_done = False
+    loss: list[CountLike] | None = None  # "250 départs": read when a sentence needs it
+    # Short-time work or a temporary lay-off named anywhere (Kurzarbeit, ERTE).
+    short_time = any("layoff_exclude" in cats for cats in ctx.sentence_cats)
     for idx in range(len(ctx.sentences)):
         cats = ctx.sentence_cats[idx]
+        lost: list[CountLike] = []
         if "layoff" not in cats:
-            if "cut" not in cats:
-                continue
             span = ctx.sentences[idx]
-            if "job" not in cats and not any(span.start <= c.start < span.end for c in ctx.counts):
+            if "cut" not in cats:
+                if not ctx.counts:
+                    continue
+                if loss is None:
+                    loss = _loss_counts(ctx)
+                lost = [c for c in loss if span.start <= c.start < span.end]
+                if not lost:
+                    continue
+            elif "job" not in cats and not any(
+                span.start <= c.start < span.end for c in ctx.counts
+            ):
                 continue  # a cutting verb with neither a job noun nor a headcount
         s = ctx.view(idx)
-        for start, end in _layoff_cue_spans(ctx, s)[:1]:
+        cue_spans = _layoff_cue_spans(ctx, s, lost)
+        if short_time and cue_spans and _only_affected(ctx, cue_spans):
+            continue  # "au chômage partiel ... 2 000 salariés seront concernés"
+        for start, end in cue_spans[:1]:
             clause = _clause_of(s.clauses, start)
             clause_cats = s.clause_cats(clause)
-            if clause_cats.get("layoff_exclude") or s.negated(ctx, start):
+            if (
+                clause_cats.get("layoff_exclude")
+                or s.negated(ctx, start)
+                or ("negation" in s.cats and _negated_after(ctx, s, clause, end))
+            ):
                 continue
             hires = s.cats.get("hire", ())
             counts = [
@@ -1323,16 +1630,31 @@ def extract_layoffs(ctx: Context) -> list[LayoffFound]:
             pcts = [c for c in s.counts if c.percent is not None]
             company = _employer(ctx, s, start)
             company_name = company.name if company else None
-            if company_name is None and ctx.main_org is not None:
-                # "the company said it's laying off 10,000": the article's company.
+            if company_name is None:
+                # "the company said it's laying off 10,000": the article's company, named
+                # in the headline; else a name no list knows after the cut ("départs
+                # volontaires aux Verreries X"), else the headline's unknown subject.
                 head = ctx.lower[s.span.start : start]
-                if (
+                refers = bool(
                     counts
                     or pcts
                     or anaphor.search(head)
                     or _word_list_re(ctx.lang, "pronouns").search(head)
-                ):
-                    company_name = ctx.main_org.name
+                )
+                main = ctx.main_org
+                title_end = ctx.norm.find("\n")
+                in_title = main is not None and (title_end < 0 or main.end <= title_end)
+                if refers and main is not None and in_title:
+                    company_name = main.name
+                else:
+                    company_name = _named_after_cut(ctx, s, cue_spans)
+                if company_name is None and not in_title and (refers or idx == 0):
+                    if not opener_done:
+                        opener, opener_done = _headline_subject(ctx), True
+                    if opener is not None:
+                        company_name = opener
+                    elif main is not None and refers:
+                        company_name = main.name
             headcount = None
             if counts:
                 near = min(counts, key=lambda c: (abs(c.start - start) > 80, c.start))
@@ -1344,6 +1666,7 @@ def extract_layoffs(ctx: Context) -> list[LayoffFound]:
 
 
 def _merge_layoffs(found: list[LayoffFound]) -> list[LayoffFound]:
+    """One layoff per (company, headcount, background)."""
     out: list[LayoffFound] = []
     for lay in found:
         for i, m in enumerate(out):
@@ -1360,4 +1683,18 @@ def _merge_layoffs(found: list[LayoffFound]) -> list[LayoffFound]:
                 break
         else:
             out.append(lay)
+    if len(out) > 1:
+        # A cut without an employer that repeats a named one ("Die Erfahrung lehrt, dass
+        # sich übereilter Stellenabbau rächt" after "30.000 Stellen bei der Bahn"): one.
+        out = [
+            m
+            for m in out
+            if m.company is not None
+            or not any(
+                o.company is not None
+                and o.background == m.background
+                and (m.headcount is None or m.headcount == o.headcount)
+                for o in out
+            )
+        ]
     return out

@@ -395,8 +395,9 @@ def _grammar(lang: str) -> _Grammar:
         rf"(?P<gap>(?:{gap_sep}(?!{stop_alt}){_LETTER}+){{0,4}}?){gap_sep}(?P<noun>{worker_alt})"
     )
     partitives = _str_list(data, "partitives", path)
+    # "200 of its 1,400", "300 of Acme Foods' 1,000": up to two words, maybe possessive.
     partitive_re = re.compile(
-        rf"{_SP}+{_phrase_regex(partitives)}(?:[{_SPACES}'’]+{_LETTER}+){{0,2}}{_SP}+"
+        rf"{_SP}+{_phrase_regex(partitives)}(?:[{_SPACES}'’]+{_LETTER}+){{0,2}}(?:['’]s?)?{_SP}+"
     )
     # A number without a noun after a job-cut verb: "Amazon to cut 18,000", "will 3000 streichen".
     cues = _str_list(data, "count_cues", path)
