@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Protocol
@@ -1347,21 +1347,22 @@ def _unknown_name_re(lang: str) -> re.Pattern[str]:
     return re.compile(rf"{_NAME_TOKEN}(?:{glue}(?:[lLdD]')?{_NAME_TOKEN}){{0,4}}")
 
 
+def _phrases_alternation(words: Iterable[str]) -> str:
+    """Regex alternation of lower-cased phrases, longest first: a phrase ending in an
+    apostrophe ("l'", "d'") runs into the next word, any other is followed by a space."""
+    ordered = sorted({str(w).lower() for w in words}, key=len, reverse=True)
+    return "|".join(re.escape(w) if w.endswith("'") else re.escape(w) + " " for w in ordered)
+
+
 @cache
 def _employer_link_re(lang: str) -> re.Pattern[str]:
     """A word introducing the employer after a cut or a headcount, and an optional
     article ("jobs at X", "salariés de X", "Stellen bei der X"), on lower-cased text."""
     lex = lexicon(lang)
-    links = sorted(
-        {str(w).lower() for w in lex.extra.get("layoff_employer_links") or ()},
-        key=len,
-        reverse=True,
-    )
-    if not links:
+    alt = _phrases_alternation(lex.extra.get("layoff_employer_links") or ())
+    if not alt:
         return re.compile(r"(?!x)x")
-    dets = sorted({d.lower() for d in lex.company.get("determiners", ())}, key=len, reverse=True)
-    alt = "|".join(re.escape(w) if w.endswith("'") else re.escape(w) + " " for w in links)
-    det = "|".join(re.escape(d) if d.endswith("'") else re.escape(d) + " " for d in dets)
+    det = _phrases_alternation(lex.company.get("determiners", ()))
     return re.compile(rf" (?:{alt})(?:{det})?" if det else rf" (?:{alt})")
 
 
@@ -1370,14 +1371,10 @@ def _boss_of_re(lang: str) -> re.Pattern[str]:
     """An article and a company head's title before the company ("der Chef von ",
     "le PDG de "), on lower-cased text."""
     lex = lexicon(lang)
-    heads = sorted(
-        {str(w).lower() for w in lex.extra.get("layoff_boss_of") or ()}, key=len, reverse=True
-    )
-    if not heads:
+    alt = _phrases_alternation(lex.extra.get("layoff_boss_of") or ())
+    if not alt:
         return re.compile(r"(?!x)x")
-    dets = sorted({d.lower() for d in lex.company.get("determiners", ())}, key=len, reverse=True)
-    det = "|".join(re.escape(d) if d.endswith("'") else re.escape(d) + " " for d in dets)
-    alt = "|".join(re.escape(w) if w.endswith("'") else re.escape(w) + " " for w in heads)
+    det = _phrases_alternation(lex.company.get("determiners", ()))
     return re.compile(rf"(?:{det})?(?:{alt})" if det else rf"(?:{alt})")
 
 
