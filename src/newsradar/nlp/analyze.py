@@ -152,7 +152,9 @@ def _analyze(text: str, hint: str | None, published: str | None) -> Analysis:
     deals_found: list[extract.DealFound] = []
     layoffs_found: list[extract.LayoffFound] = []
     ai_spans: list[tuple[int, int]] = []
-    if any(h.category in _TRIGGERS for h in hits):
+    if any(h.category in _TRIGGERS for h in hits) or extract.loss_counts(
+        count_matches, lower, lang
+    ):
         sentences = split_sentences(text, lex.abbreviations)
         pub_year, pub_month = _published(published)
         ai_spans = [(h.start, h.end) for h in hits if h.category == "ai"]

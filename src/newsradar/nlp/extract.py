@@ -1406,15 +1406,21 @@ def _negated_after(ctx: Context, s: _Sentence, clause: Span, end: int) -> bool:
 
 def _loss_counts(ctx: Context) -> list[CountLike]:
     """Headcounts of a noun that alone means jobs lost ("250 départs", "300 bajas")."""
-    if not ctx.counts:
+    return loss_counts(ctx.counts, ctx.lower, ctx.lang)
+
+
+def loss_counts(counts: Sequence[CountLike], lower: str, lang: str) -> list[CountLike]:
+    """The headcounts among `counts` whose noun alone means jobs lost ("250 départs",
+    "300 bajas"): a layoff with no other cue word, so `analyze` runs the rules for it."""
+    if not counts:
         return []
-    nouns = _layoff_words(ctx.lang, "layoff_count_nouns")
+    nouns = _layoff_words(lang, "layoff_count_nouns")
     if not nouns:
         return []
     return [
         c
-        for c in ctx.counts
-        if c.value is not None and ctx.lower[c.start : c.end].rsplit(" ", 1)[-1] in nouns
+        for c in counts
+        if c.value is not None and lower[c.start : c.end].rsplit(" ", 1)[-1] in nouns
     ]
 
 
