@@ -185,17 +185,19 @@ def gazetteer() -> Gazetteer:
 
 
 # A name token: capitalised ("Hebbia", "ZF", "Sensi.AI", "Builder.ai") or camel-cased
-# with a lower-case start ("xAI", "iRobot").
-_TOKEN = r"(?:[A-ZÀ-ÖØ-Þ0-9][\w&.+'-]*|[a-z]{1,3}[A-Z][\w.+-]*)"
+# with a lower-case start ("xAI", "iRobot", "d-Matrix").
+_TOKEN = r"(?:[A-ZÀ-ÖØ-Þ0-9][\w&.+'-]*|(?:[a-z]{1,3}|[a-z]-)[A-Z][\w.+-]*)"
 _TOKEN_RE = re.compile(_TOKEN)
-_CAMEL_START = re.compile(r"[a-z]{1,3}[A-Z]")
-_WORD_CAP = re.compile(r"(?<![\w'’])(?:[A-ZÀ-Þ]|[a-z]{1,3}[A-Z])")
+_CAMEL_START = re.compile(r"(?:[a-z]{1,3}|[a-z]-)[A-Z]")
+_WORD_CAP = re.compile(r"(?<![\w'’])(?:[A-ZÀ-Þ]|[a-z]{1,3}[A-Z]|\d{1,2}[A-Z])")
 # The capital of every _WORD_CAP match, found by a pattern that opens with a character
 # class (a fast scan in the regex engine) and checks what precedes it by lookbehind:
 # the capital itself opens the match, or ends one to three lower-case letters that do.
 _WORD_CAP_ANCHOR = re.compile(
     r"[A-ZÀ-Þ](?:(?<![\w'’].)|(?<=(?<![\w'’])[a-z][A-Z])"
-    r"|(?<=(?<![\w'’])[a-z]{2}[A-Z])|(?<=(?<![\w'’])[a-z]{3}[A-Z]))"
+    r"|(?<=(?<![\w'’])[a-z]{2}[A-Z])|(?<=(?<![\w'’])[a-z]{3}[A-Z])"
+    # a digit-initial name: "83North", "1X"
+    r"|(?<=(?<![\w'’])\d[A-Z])|(?<=(?<![\w'’])\d\d[A-Z]))"
 )
 _ELIDED_NOUN = re.compile(r"^[LDldQq]u?['’][a-zà-ÿ]")
 _NAME_FWD = re.compile(rf"{_TOKEN}(?:[ ]{_TOKEN}){{0,3}}")
@@ -860,7 +862,7 @@ def _has_word_cap(text: str, lo: int, hi: int) -> bool:
     while (m := _WORD_CAP_ANCHOR.search(text, pos, hi)) is not None:
         q = m.start()
         start = q
-        while start > 0 and "a" <= text[start - 1] <= "z":
+        while start > 0 and ("a" <= text[start - 1] <= "z" or "0" <= text[start - 1] <= "9"):
             start -= 1  # a capital after lower-case letters ends a match opening there
         if start >= lo:
             return True

@@ -973,6 +973,9 @@ def extract_deals(ctx: Context) -> list[DealFound]:
     """All deals of the text, merged per (investor, target, background)."""
     found: list[DealFound] = []
     amounts: list[tuple[AmountLike, bool, str | None]] = []
+    # An investor phrase somewhere ("Angeführt wird die Runde von X"): a round the
+    # article's company raised, even in a sentence that names it only as "the start-up".
+    lead_named = any("investor_after" in cats for cats in ctx.sentence_cats[1:])
     for idx, span in enumerate(ctx.sentences):
         cats = ctx.sentence_cats[idx]
         if not (cats.keys() & _DEAL_SENTENCE_CATEGORIES):
@@ -1010,11 +1013,15 @@ def extract_deals(ctx: Context) -> list[DealFound]:
                     found.append(deal)
                 else:
                     idle.append(h)
-        elif "anaphor" in cats and len(ctx.orgs) > 1:
+        elif "anaphor" in cats and ctx.main_org is not None:
             # "Le géant ... acquiert cette société israélienne": both parties referred back
-            # to; a purchase names the article's two companies.
+            # to; a purchase names the article's two companies. "Der Dresdner Anbieter ...
+            # hat 84 Millionen Dollar erhalten": the article's company raises.
             for h in cues:
-                if h.category == "acquire" and (deal := _deal_for_cue(ctx, s, h)) is not None:
+                if (
+                    (h.category == "acquire" and len(ctx.orgs) > 1)
+                    or (h.category in ("raise", "raise_weak") and s.money and lead_named)
+                ) and (deal := _deal_for_cue(ctx, s, h)) is not None:
                     found.append(deal)
         used = {id(d.amount) for d in found[n_before:] if d.amount is not None}
         if len(found) > n_before:
@@ -1227,7 +1234,12 @@ def _merge_deals(found: list[DealFound]) -> list[DealFound]:
             if p.investor and len(p.investor) > len(same[0].investor or ""):
                 same[0].investor = p.investor  # "Bertelsmann Investments" names it better
     for p in sorted(partial, key=lambda d: not d.explicit_investor):
-        open_deals = [i for i, d in enumerate(complete) if d.investor is None and not d.background]
+        # not the company itself ("Wer steckt hinter der Runde von Wandelbots?")
+        open_deals = [
+            i
+            for i, d in enumerate(complete)
+            if d.investor is None and not d.background and d.target != p.investor
+        ]
         if len(open_deals) == 1:
             target_deal = complete[open_deals[0]]
             target_deal.investor = p.investor
