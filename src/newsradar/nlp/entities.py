@@ -613,7 +613,10 @@ def find_entities(
                 has_funding = any(lo <= s < stop for s in funding_starts)
                 if not (has_money or has_funding):
                     continue
-            if cat == "cut" and not any(0 <= s - hit.end <= 40 for s in job_starts):
+            # The job noun may come first: "puts 450 jobs at risk" (then only the employer
+            # after a preposition is read), "BSH will 3.500 Jobs abbauen" (German verb-final).
+            job_after = cat != "cut" or any(0 <= s - hit.end <= 40 for s in job_starts)
+            if not job_after and not any(0 <= hit.start - s <= 40 for s in job_starts):
                 continue  # "X supprime 150 postes", not "X cuts prices"
             if cat in ("layoff", "cut"):
                 sent = _sentence_bounds(norm, hit.start)[0]
@@ -626,6 +629,8 @@ def find_entities(
                     )
                     if emp is not None:
                         candidates.append(emp)
+            if not job_after and not rules.capitalised_nouns:
+                continue
             pos = _skip_aux_backward(lower, hit.start, rules)
             if pos in known_ends:
                 continue  # the subject is a known organisation already
@@ -648,9 +653,19 @@ def find_entities(
             ):
                 # German capitalises every noun: only a sentence-initial subject counts.
                 res = None
-            if res is None and rules.capitalised_nouns and cat in ("raise", "raise_weak"):
-                # German verb-second with a verb-final raise: "Velora will 100 Mio. einsammeln"
+            if res is None and rules.capitalised_nouns and cat != "acquired_by":
+                # German verb-second with a verb-final raise or cut: "Velora will 100 Mio.
+                # einsammeln", "BSH will 3.500 Jobs abbauen"
                 res = _aux_subject(norm, lower, hit, known_ends, rules)
+                if (
+                    res is not None
+                    and cat in ("layoff", "cut")
+                    and (
+                        norm[_sentence_bounds(norm, hit.start)[0] : res[1]].strip(" \"'„“«")
+                        or _german_noun(res[0], lex)
+                    )
+                ):
+                    res = None  # "Der Autobauer will ...": an article and a noun, no name
             if res is not None:
                 candidates.append(res)
     if any_free and money_spans:
@@ -1149,7 +1164,12 @@ def _employer_after_prep(
         if rules.capitalised_nouns and _german_noun(res[0], lex):
             continue
         nxt = _NEXT_WORD.match(lower, res[2])
-        if not rules.capitalised_nouns and nxt and nxt.group(1) not in rules.stop_lower:
+        if (
+            not rules.capitalised_nouns
+            and nxt
+            and nxt.group(1) not in rules.stop_lower
+            and " " not in m.group(0)  # "the collapse of X puts ...": a verb may follow
+        ):
             continue  # "at Iowa tractor plants": a place or an attribute, not the employer
         return res
     return None
@@ -1157,7 +1177,10 @@ def _employer_after_prep(
 
 @cache
 def _employer_preps(lang: str) -> re.Pattern[str] | None:
-    words = sorted(_lang_words(lang, "employer_preps"), key=len, reverse=True)
+    # Phrases too ("la liquidation de X"), not only single words.
+    words = sorted(
+        {w.lower() for w in lexicon(lang).company.get("employer_preps", ())}, key=len, reverse=True
+    )
     if not words:
         return None
     return re.compile(rf"{word_start_alternation(words)}(?= )")
