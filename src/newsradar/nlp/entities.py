@@ -688,7 +688,7 @@ def find_entities(
     if any_free:
         candidates += _ai_named(norm, lower, hits, lex, rules)
     if any_free and free(0, 60):
-        candidates += _title_subjects(norm, lower, hits, known_starts, lex, rules)
+        candidates += _title_subjects(norm, lower, hits, known_starts, lex, rules, money_starts)
     # Investors' names first, longest first ("Durable Capital Partners" over "Durable
     # Capital"); the other candidates keep their order (the sort is stable).
     candidates.sort(key=lambda c: (0, c[1] - c[2]) if (c[0], c[1]) in investors else (1, 0))
@@ -1218,16 +1218,20 @@ def _title_subjects(
     known_starts: set[int],
     lex: Lexicon,
     rules: _NameRules,
+    money_starts: list[int] | None = None,
 ) -> list[tuple[str, int, int]]:
     """The name opening a business headline, followed by its verb: "Deezer compte
-    désormais 9,7 millions d'abonnés", "Mars agrees to buy Kellanova". Not in German,
-    where a headline may open with any noun."""
+    désormais 9,7 millions d'abonnés", "Mars agrees to buy Kellanova", "FlexAI sort de
+    l'ombre avec 30 millions de dollars" (an amount makes it business too). Not in
+    German, where a headline may open with any noun."""
     out: list[tuple[str, int, int]] = []
     if rules.capitalised_nouns or not norm[:1].isupper():
         return out
     end = norm.find("\n")
     end = len(norm) if end < 0 else end
-    if not any(h.end <= end and h.category in _HEADLINE_CONTEXT for h in hits):
+    if not any(h.end <= end and h.category in _HEADLINE_CONTEXT for h in hits) and not any(
+        s < end for s in money_starts or ()
+    ):
         return out
     if _title_case(norm, 0, end, lex.language):
         return out
