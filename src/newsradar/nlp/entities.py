@@ -152,6 +152,12 @@ class Gazetteer:
                 and not (norm[end] == "s" and (end + 1 == n or not norm[end + 1].isalnum()))
             ):
                 continue
+            if (
+                norm.startswith(".", end)
+                and norm[end + 1 : end + 3].lower() in ("ai", "io")
+                and not norm[end + 3 : end + 4].isalnum()
+            ):
+                continue  # "Leonardo.Ai" is another company than "Leonardo"
             found.append((start, end, kind, name))
         if len(found) < 2:
             return found

@@ -1078,6 +1078,22 @@ def extract_deals(ctx: Context) -> list[DealFound]:
                         lead=_lead_phrase(ctx, s, inv),
                     )
                 )
+        lead_final = _lead_at_clause_end(ctx, s) if has_inv_after else []
+        if lead_final:
+            found.append(
+                DealFound(
+                    investor=lead_final[0].name,
+                    target=None,
+                    co_investors=[o.name for o in lead_final[1:]],
+                    amount=None,
+                    stage=None,
+                    background=_background(ctx, s, _clause_of(s.clauses, lead_final[0].start)),
+                    evidence=(lead_final[0].start, lead_final[-1].end),
+                    ai=False,
+                    explicit_investor=True,
+                    lead=True,
+                )
+            )
     found += _amount_for_headline(ctx)
     deals = _merge_deals(found)
     _mark_ai(ctx, deals)
@@ -1087,6 +1103,30 @@ def extract_deals(ctx: Context) -> list[DealFound]:
         i = live[0]
         deals[i] = replace(deals[i], amount=fresh[0][0], stage=deals[i].stage or fresh[0][1])
     return deals
+
+
+def _lead_at_clause_end(ctx: Context, s: _Sentence) -> list[OrgMention]:
+    """The names opening the sentence when a lead word closes its clause, German
+    verb-final: "Tiger Global und Insight Partners haben die Serie C ... angeführt."."""
+    for h in s.cats.get("investor_after", ()):
+        if ctx.norm[h.end : h.end + 1] not in (".", ",", ";", "") and h.end < s.span.end:
+            continue
+        phrase = ctx.lower[h.start : h.end]
+        if not any(m in phrase for m in _lead_markers(ctx.lang)):
+            continue
+        first = s.orgs[0] if s.orgs else None
+        if first is None or first.start >= h.start:
+            return []
+        if ctx.norm[s.span.start : first.start].strip(" \"'„“«"):
+            return []  # not the subject opening the sentence
+        out = [first]
+        joiners = _word_list_re(ctx.lang, "joiners", whole=True)
+        for o in s.orgs[1:]:
+            if o.start >= h.start or not joiners.match(ctx.lower[out[-1].end : o.start].strip()):
+                break
+            out.append(o)
+        return out
+    return []
 
 
 def _amount_for_headline(ctx: Context) -> list[DealFound]:
