@@ -145,19 +145,18 @@ class Gazetteer:
             end = end_idx + 1
             if start > 0 and (norm[start - 1].isalnum() or norm[start - 1] == "_"):
                 continue
-            # German genitive ("Microsofts", "Aleph Alphas") but not "Metaverse".
-            if (
-                end < n
-                and norm[end].isalnum()
-                and not (norm[end] == "s" and (end + 1 == n or not norm[end + 1].isalnum()))
-            ):
-                continue
-            if (
-                norm.startswith(".", end)
-                and norm[end + 1 : end + 3].lower() in ("ai", "io")
-                and not norm[end + 3 : end + 4].isalnum()
-            ):
-                continue  # "Leonardo.Ai" is another company than "Leonardo"
+            if end < n:
+                nxt = norm[end]
+                # German genitive ("Microsofts", "Aleph Alphas") but not "Metaverse".
+                if nxt.isalnum():
+                    if not (nxt == "s" and (end + 1 == n or not norm[end + 1].isalnum())):
+                        continue
+                elif (
+                    nxt == "."
+                    and norm[end + 1 : end + 3].lower() in ("ai", "io")
+                    and not norm[end + 3 : end + 4].isalnum()
+                ):
+                    continue  # "Leonardo.Ai" is another company than "Leonardo"
             found.append((start, end, kind, name))
         if len(found) < 2:
             return found
@@ -619,10 +618,14 @@ def find_entities(
                 has_funding = any(lo <= s < stop for s in funding_starts)
                 if not (has_money or has_funding):
                     continue
-            # The job noun may come first: "puts 450 jobs at risk" (then only the employer
-            # after a preposition is read), "BSH will 3.500 Jobs abbauen" (German verb-final).
-            job_after = cat != "cut" or any(0 <= s - hit.end <= 40 for s in job_starts)
-            if not job_after and not any(0 <= hit.start - s <= 40 for s in job_starts):
+            # German verb-final: the job noun comes first ("BSH will 3.500 Jobs abbauen").
+            if (
+                cat == "cut"
+                and not any(0 <= s - hit.end <= 40 for s in job_starts)
+                and not (
+                    rules.capitalised_nouns and any(0 <= hit.start - s <= 40 for s in job_starts)
+                )
+            ):
                 continue  # "X supprime 150 postes", not "X cuts prices"
             if cat in ("layoff", "cut"):
                 sent = _sentence_bounds(norm, hit.start)[0]
@@ -635,8 +638,6 @@ def find_entities(
                     )
                     if emp is not None:
                         candidates.append(emp)
-            if not job_after and not rules.capitalised_nouns:
-                continue
             pos = _skip_aux_backward(lower, hit.start, rules)
             if pos in known_ends:
                 continue  # the subject is a known organisation already
@@ -1152,11 +1153,14 @@ def _employer_after_prep(
     preps = _employer_preps(lex.language)
     if preps is None:
         return None
-    lo, hi = _sentence_bounds(norm, hit.start)
-    if _title_case(norm, lo, hi, lex.language):
+    s_lo, s_hi = _sentence_bounds(norm, hit.start)
+    lo, hi = max(s_lo, hit.start - 80), min(s_hi, hit.end + 80)
+    if preps.search(lower, lo, hi) is None:
+        return None  # no preposition near (the cheap test first)
+    if _title_case(norm, s_lo, s_hi, lex.language):
         return None
     need_noun = _lang_words(lex.language, "employer_preps_need_noun")
-    for m in preps.finditer(lower, max(lo, hit.start - 80), min(hi, hit.end + 80)):
+    for m in preps.finditer(lower, lo, hi):
         if _CAP_OR_DIGIT.search(norm, m.end(), min(len(norm), m.end() + 160)) is None:
             continue  # no name can start after this preposition (cheap pre-check)
         pos, noun = _skip_company_noun(norm, lower, m.end(), lex, rules)
