@@ -194,6 +194,8 @@ def _analyze(text: str, hint: str | None, published: str | None) -> Analysis:
         ctx.ai_sentences = {i for i, cats in enumerate(ctx.sentence_cats) if "ai" in cats}
         deals_found = extract.extract_deals(ctx)
         layoffs_found = extract.extract_layoffs(ctx)
+        if deals_found and layoffs_found:
+            extract.recent_funding_of_cuts(ctx, deals_found, layoffs_found)
 
     topics = decide_topics(deals_found, layoffs_found, ai_spans)
     # One validation of plain dicts in pydantic-core is several times faster than

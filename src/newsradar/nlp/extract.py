@@ -1298,6 +1298,29 @@ def _merge_deals(found: list[DealFound]) -> list[DealFound]:
     return out
 
 
+def recent_funding_of_cuts(
+    ctx: Context, deals: list[DealFound], layoffs: list[LayoffFound]
+) -> None:
+    """A round recalled in a story of job cuts at the same company is part of the news
+    ("Mirelia licencie 40 salariés ... avait levé 25 millions d'euros auprès d'Eurazeo"):
+    not background, unless a year dates it or the article has a live deal of its own."""
+    cut_by = {lay.company for lay in layoffs if not lay.background and lay.company}
+    # A live mention without an investor ("quatre mois après sa levée") is the same round.
+    if not cut_by or any(not d.background and d.investor is not None for d in deals):
+        return
+    for d in deals:
+        if d.target not in cut_by or d.investor is None or d.amount is None:
+            continue
+        idx = next((i for i, sp in enumerate(ctx.sentences) if _in(sp, d.evidence[0])), -1)
+        if idx < 0:
+            continue
+        clause = _clause_of(ctx.view(idx).clauses, d.evidence[0])
+        if not _year_marks_past(ctx, clause):
+            d.background = False
+            deals[:] = [o for o in deals if o is d or o.background or o.target != d.target]
+            return
+
+
 def _layoff_cue_spans(ctx: Context, s: _Sentence) -> list[tuple[int, int]]:
     """Spans that announce job cuts in this sentence."""
     spans = [(h.start, h.end) for h in s.cats.get("layoff", ())]
