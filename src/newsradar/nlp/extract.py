@@ -1339,6 +1339,24 @@ def _employer(ctx: Context, s: _Sentence, start: int) -> OrgMention | None:
     part after the last semicolon, before the cue; else the first one after it."""
     clause = _clause_of(s.clauses, start)
     in_clause = [o for o in s.employers if clause.start <= o.start and o.end <= start]
+    if s.idx == 0 and s.employers:
+        # "Technicolor : la liquidation de MPC France emporte 300 postes": the name the
+        # headline opens with, before its colon, is whom the story is about, unless the
+        # clause names its own subject ("Télécoms : le groupe BCE va éliminer ...").
+        first = s.employers[0]
+        if (
+            first.start == s.span.start
+            and first.end < start
+            and ctx.norm[first.end : first.end + 2] in (": ", " :")
+            and (
+                not in_clause
+                or in_clause[0] is first
+                or _link_words(ctx.lang).intersection(
+                    ctx.lower[clause.start : in_clause[0].start].replace("'", "' ").split()
+                )
+            )
+        ):
+            return first
     if in_clause:
         return in_clause[0]
     head = ctx.lower[s.span.start : start].lstrip(" \"'«“„")
