@@ -1109,7 +1109,7 @@ def _name_at(
         return None  # "in ein Programm": after a bare article, a German noun
     res = _read_forward(norm, pos, rules)
     if res is None:
-        return None
+        return _lower_case_name(norm, pos, lex, rules) if noun else None
     name, start, end = res
     if start - pos > 1 or name in rules.nonnames or _is_cue_word(name, lex):
         return None
@@ -1130,6 +1130,61 @@ def _name_at(
         if after not in ("", ",", ";", ".", "(", "\n") or _german_noun(name, lex):
             return None
     return res
+
+
+#: A lower-case word closing its clause: "in Berliner NLP-Firma deepset."
+_LOWER_NAME = re.compile(r" ?([a-z][a-z0-9]{2,}(?:[.-][a-z0-9]+)?)(?=$|[\n,;.:!?)])")
+#: Endings of verbs, participles and adjectives, which a lower-case name does not have.
+_NOT_NAME_ENDINGS = (
+    "ed",
+    "ing",
+    "ly",
+    "iert",
+    "en",
+    "ment",
+    "tion",
+    "ive",
+    "al",
+    "ous",
+    "ful",
+    "able",
+    "ible",
+    "isch",
+    "ische",
+    "lich",
+    "ig",
+    "weit",
+    "wide",
+    "ward",
+    "wards",
+    "self",
+    "selves",
+    *_DEMONYM_ENDINGS,
+)
+
+
+def _lower_case_name(
+    norm: str, pos: int, lex: Lexicon, rules: _NameRules
+) -> tuple[str, int, int] | None:
+    """A name written in lower case ("deepset") right after a company noun, ending its
+    clause in the headline: no common word, cue word or word shaped like a verb, an
+    adjective or an adverb ("weltweit")."""
+    nl = norm.find("\n")
+    if 0 <= nl < pos:
+        return None  # a summary has room to say more: only the headline is this terse
+    m = _LOWER_NAME.match(norm, pos)
+    if m is None:
+        return None
+    word = m.group(1)
+    if (
+        word in rules.stop_lower
+        or word.endswith(_NOT_NAME_ENDINGS)
+        or (word.startswith("ge") and word.endswith("t"))  # "gesteckt": a participle
+        or _is_noun(word, _company_nouns(lex))
+        or _is_cue_word(word, lex)
+    ):
+        return None
+    return word, m.start(1), m.end(1)
 
 
 _WORD = re.compile(r" *([^\s,;:()]+)")
