@@ -601,7 +601,12 @@ def find_entities(
                 if pos >= 0 and pos not in known_ends:
                     subj = _read_backward(norm, pos, rules)
                     if subj is not None and (
-                        not rules.capitalised_nouns or _at_clause_start(norm, subj[1], rules)
+                        not rules.capitalised_nouns
+                        # "Investoren stecken 100 Millionen Euro in ...": a noun, no name
+                        or (
+                            _at_clause_start(norm, subj[1], rules)
+                            and not _german_noun(subj[0], lex)
+                        )
                     ):
                         candidates.append(subj)
                         if round_next:
@@ -675,10 +680,12 @@ def find_entities(
                     res = None  # "Der Autobauer will ...": an article and a noun, no name
             if res is not None:
                 candidates.append(res)
-    if any_free and money_spans:
-        # "15 Mio. Franken für Lakeside Vision": the company an amount goes to.
+    if any_free and (money_spans or funding_starts):
+        # "15 Mio. Franken für Lakeside Vision": the company an amount goes to; "Nueva
+        # ronda para Lumencia": the company a round is for.
         fors = _lang_words(lex.language, "amount_for")
-        for _, m_end in money_spans:
+        ends = [e for _, e in money_spans] + [h.end for h in hits if h.category == "funding"]
+        for m_end in ends:
             words = lower[m_end : m_end + 12].split(" ", 2)
             if len(words) == 3 and words[0] == "" and words[1] in fors:
                 pos = _skip_company_noun(norm, lower, m_end + 2 + len(words[1]), lex, rules)[0]

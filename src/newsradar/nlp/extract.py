@@ -718,6 +718,9 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
                 if len(between) <= 90 and _prep_close(prep, between, ctx.lang):
                     target = o
                     break
+                if round_object and _prep_close(_round_for_re(ctx.lang), between, ctx.lang):
+                    target = o  # "join a $100m round for chip start-up Rebellions"
+                    break
             if (
                 target is None
                 and round_object
@@ -833,7 +836,7 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
     if target is None and investor is not None:
         # Last resort: another organisation of the same clause ("X lays off staff
         # following Meta's investment", "X gets Intel backing").
-        named = {investor.name, *(o.name for o in explicit)}
+        named = {investor.name, *(o.name for o in (*explicit, *co_leads))}
         local = [o for o in s.orgs if _in(clause, o.start, o.end) and o.name not in named]
         others = [o for o in local if o.start > investor.end] or local
         ai_others = [o for o in others if _is_ai_org(o)]
@@ -1163,6 +1166,15 @@ def _amount_for_headline(ctx: Context) -> list[DealFound]:
             )
         ]
     return []
+
+
+@cache
+def _round_for_re(lang: str) -> re.Pattern[str]:
+    """The word between a round and the company it is for ("round for", "tour pour")."""
+    words = sorted(_lang_words_company(lang, "amount_for"), key=len, reverse=True)
+    if not words:
+        return re.compile(r"(?!x)x")
+    return re.compile(rf"{word_start_alternation(words)}(?!\w)")
 
 
 @cache
