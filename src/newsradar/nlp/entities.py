@@ -482,7 +482,8 @@ def find_entities(
     employer_done: set[int] = set()
     subject_done: set[int] = set()
     money_starts = [s for s, _ in money_spans]
-    funding_starts = [h.start for h in hits if h.category == "funding"]
+    funding_hits = [h for h in hits if h.category == "funding"]
+    funding_starts = [h.start for h in funding_hits]
     job_starts = [h.start for h in hits if h.category == "job"]
     for hit in hits:
         cat = hit.category
@@ -684,7 +685,7 @@ def find_entities(
         # "15 Mio. Franken für Lakeside Vision": the company an amount goes to; "Nueva
         # ronda para Lumencia": the company a round is for.
         fors = _lang_words(lex.language, "amount_for")
-        ends = [e for _, e in money_spans] + [h.end for h in hits if h.category == "funding"]
+        ends = [e for _, e in money_spans] + [h.end for h in funding_hits]
         for m_end in ends:
             words = lower[m_end : m_end + 12].split(" ", 2)
             if len(words) == 3 and words[0] == "" and words[1] in fors:
@@ -891,7 +892,7 @@ def _has_word_cap(text: str, lo: int, hi: int) -> bool:
     while (m := _WORD_CAP_ANCHOR.search(text, pos, hi)) is not None:
         q = m.start()
         start = q
-        while start > 0 and ("a" <= text[start - 1] <= "z" or "0" <= text[start - 1] <= "9"):
+        while start > 0 and "a" <= text[start - 1] <= "z":
             start -= 1  # a capital after lower-case letters ends a match opening there
         if start >= lo:
             return True

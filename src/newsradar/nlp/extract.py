@@ -976,9 +976,6 @@ def extract_deals(ctx: Context) -> list[DealFound]:
     """All deals of the text, merged per (investor, target, background)."""
     found: list[DealFound] = []
     amounts: list[tuple[AmountLike, bool, str | None]] = []
-    # An investor phrase somewhere ("Angeführt wird die Runde von X"): a round the
-    # article's company raised, even in a sentence that names it only as "the start-up".
-    lead_named = any("investor_after" in cats for cats in ctx.sentence_cats[1:])
     for idx, span in enumerate(ctx.sentences):
         cats = ctx.sentence_cats[idx]
         if not (cats.keys() & _DEAL_SENTENCE_CATEGORIES):
@@ -1022,9 +1019,18 @@ def extract_deals(ctx: Context) -> list[DealFound]:
             # hat 84 Millionen Dollar erhalten": the article's company raises.
             for h in cues:
                 if (
-                    (h.category == "acquire" and len(ctx.orgs) > 1)
-                    or (h.category in ("raise", "raise_weak") and s.money and lead_named)
-                ) and (deal := _deal_for_cue(ctx, s, h)) is not None:
+                    (
+                        (h.category == "acquire" and len(ctx.orgs) > 1)
+                        # With an investor phrase in the summary ("Angeführt wird die Runde von
+                        # X"): the round the article's company raised ("der Anbieter hat ...").
+                        or (
+                            h.category in ("raise", "raise_weak")
+                            and s.money
+                            and any("investor_after" in c for c in ctx.sentence_cats[1:])
+                        )
+                    )
+                    and (deal := _deal_for_cue(ctx, s, h)) is not None
+                ):
                     found.append(deal)
         used = {id(d.amount) for d in found[n_before:] if d.amount is not None}
         if len(found) > n_before:
