@@ -892,7 +892,7 @@ def _has_word_cap(text: str, lo: int, hi: int) -> bool:
     while (m := _WORD_CAP_ANCHOR.search(text, pos, hi)) is not None:
         q = m.start()
         start = q
-        while start > 0 and "a" <= text[start - 1] <= "z":
+        while start > 0 and ("a" <= text[start - 1] <= "z" or "0" <= text[start - 1] <= "9"):
             start -= 1  # a capital after lower-case letters ends a match opening there
         if start >= lo:
             return True

@@ -1157,9 +1157,22 @@ def _amount_for_headline(ctx: Context) -> list[DealFound]:
         org = next((o for o in ctx.orgs if after <= o.start <= after + 40), None)
         if org is None or _has_clause_mark(ctx, m.end, org.start):
             continue
+        # "Crédit Vermeil : 40 millions d'euros pour la start-up Neuronia": the name before
+        # the headline's colon gives the money.
+        giver = next(
+            (
+                o
+                for o in ctx.orgs
+                if o.start == title.start
+                and o.end < m.start
+                and o.name != org.name
+                and ctx.norm[o.end : o.end + 2] in (": ", " :")
+            ),
+            None,
+        )
         return [
             DealFound(
-                investor=None,
+                investor=giver.name if giver is not None else None,
                 target=org.name,
                 co_investors=[],
                 amount=m,
