@@ -1298,8 +1298,10 @@ def _title_subjects(
     l'ombre avec 30 millions de dollars" (an amount makes it business too). Not in
     German, where a headline may open with any noun."""
     out: list[tuple[str, int, int]] = []
-    if rules.capitalised_nouns or not norm[:1].isupper():
+    if not norm[:1].isupper():
         return out
+    if rules.capitalised_nouns:
+        return _german_title_topic(norm, known_starts, lex, rules)
     end = norm.find("\n")
     end = len(norm) if end < 0 else end
     if not any(h.end <= end and h.category in _HEADLINE_CONTEXT for h in hits) and not any(
@@ -1341,6 +1343,30 @@ def _title_subjects(
             continue
         out.append(res)
     return out
+
+
+def _german_title_topic(
+    norm: str, known_starts: set[int], lex: Lexicon, rules: _NameRules
+) -> list[tuple[str, int, int]]:
+    """A German headline's topic before its colon, when it cannot be a noun phrase: an
+    acronym or several words none of which reads as a noun, a cue or an inflected
+    adjective ("MAN Energy Solutions: Bis zu 4000 Jobs fallen weg", not "Neue Runde:")."""
+    colon = norm.find(": ", 0, 60)
+    if colon <= 0 or 0 in known_starts or "\n" in norm[:colon]:
+        return []
+    res = _read_forward(norm, 0, rules)
+    if res is None or res[1] != 0 or res[2] != colon or norm[:colon] != res[0]:
+        return []
+    tokens = res[0].split()
+    acronym = len(tokens) == 1 and res[0].isupper() and 2 <= len(res[0]) <= 5
+    if not acronym and (
+        len(tokens) < 2
+        or tokens[0].endswith(("e", "er", "es", "en", "em"))
+        or any(_german_noun(t, lex) or t in rules.nonnames for t in tokens)
+        or _is_cue_word(res[0], lex)
+    ):
+        return []
+    return [res]
 
 
 _COMMON_NOUN_ENDINGS = ("ing", "ics", "tion", "ment", "ness", "ity", "ism", "ismo", "ción")
