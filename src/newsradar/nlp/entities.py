@@ -1135,7 +1135,7 @@ def _name_at(
             nxt is not None and nxt.group(1) in _lang_words(lex.language, "name_followers")
         ):
             after = ""  # "steigt bei Noxtua ein", "kauft Altair für 10 Milliarden Dollar"
-        if after not in ("", ",", ";", ".", "(", "\n") or _german_noun(name, lex):
+        if after not in ("", ",", ";", ".", "(", "\n", "?", "!", ":") or _german_noun(name, lex):
             return None
     return res
 
