@@ -335,9 +335,16 @@ def _read_forward(norm: str, pos: int, rules: _NameRules) -> tuple[str, int, int
         return None
     tokens: list[str] = []
     end = m.start()
-    for tm in _TOKEN_RE.finditer(m.group(0)):
+    span = m.group(0)
+    for tm in _TOKEN_RE.finditer(span):
         tok = tm.group(0)
-        if tok.lower().rstrip(".,") in rules.stop_lower and tokens:
+        low = tok.lower().rstrip(".,")
+        if (
+            tokens
+            and low in rules.stop_lower
+            # A capitalised article inside a name: "Lácteos La Pampa", "Banco Del Sol"
+            and not (low in rules.definite and tok == tok.capitalize() and tm.end() < len(span))
+        ):
             break
         tokens.append(tok)
         end = m.start() + tm.end()
@@ -382,7 +389,12 @@ def _read_backward(norm: str, pos: int, rules: _NameRules) -> tuple[str, int, in
             break  # "SoftBank-backed", "Paris-based": an attribute, not part of the name
         if tokens and tok.endswith(("'s", "’s")):
             break  # "Quebec's Lavalin Group": a possessive before the name
-        if tok.lower().rstrip(".,") in rules.stop_lower or tok in rules.strip:
+        low = tok.lower().rstrip(".,")
+        if (low in rules.stop_lower or tok in rules.strip) and not (
+            # a capitalised article inside a name ("Lácteos La Pampa"); left alone at the
+            # start, it is stripped by _clean_name
+            tokens and low in rules.definite and tok == tok.capitalize()
+        ):
             break
         tokens.insert(0, tok)
         if m.start() > 0 or space < lo:
