@@ -829,7 +829,7 @@ _POSSESSOR = re.compile(r"([A-ZÀ-Þ][\w.&-]*)['’]s (?:[^\s]+ ){0,3}$")
 #: Categories whose rules can only add unknown names (skipped when every capitalised
 #: word of the text is inside a known name).
 _UNKNOWN_ONLY = frozenset({"investor_after", "invest", "invest_noun", "back", "acquire"})
-_DEMONYM_ENDINGS = (
+DEMONYM_ENDINGS = (
     "dia",  # "la india Fractal"
     "eña",
     "eño",
@@ -1179,7 +1179,7 @@ _NOT_NAME_ENDINGS = (
     "wards",
     "self",
     "selves",
-    *_DEMONYM_ENDINGS,
+    *DEMONYM_ENDINGS,
 )
 
 
@@ -1550,7 +1550,7 @@ def _skip_company_noun(
             and rules.adjectives_after_nouns
             and lower[max(0, m.start(1) - 4) : m.start(1)].rstrip().rsplit(" ", 1)[-1] in dets
             and word.islower()
-            and word.endswith(_DEMONYM_ENDINGS)
+            and word.endswith(DEMONYM_ENDINGS)
             and norm[m.end(1) + 1 : m.end(1) + 2].isupper()
         ):
             seen_noun = True  # "en la española Kairos": a demonym standing for the company

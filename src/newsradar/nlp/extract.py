@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Protocol
 
-from newsradar.nlp.entities import OrgMention
+from newsradar.nlp.entities import DEMONYM_ENDINGS, OrgMention
 from newsradar.nlp.lexicon import (
     CueHit,
     Lexicon,
@@ -846,7 +846,12 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
             cat in RAISE_SUBJECT
             and ctx.main_org is not None
             and ctx.main_org.name not in named
-            and anaphor.search(ctx.lower, s.span.start, cue.end + 40) is not None
+            and (
+                anaphor.search(ctx.lower, s.span.start, cue.end + 40) is not None
+                # "La ronda serie G de la estadounidense": a demonym standing for it
+                or _demonym_ref_re(ctx.lang).search(ctx.lower, s.span.start, cue.end + 40)
+                is not None
+            )
         ):
             # "La ronda de la start-up respaldada por OpenAI fue liderada por Menlo": the
             # round is the article's company's; other names describe it.
@@ -1185,6 +1190,18 @@ def _amount_for_headline(ctx: Context) -> list[DealFound]:
             )
         ]
     return []
+
+
+@cache
+def _demonym_ref_re(lang: str) -> re.Pattern[str]:
+    """A determiner and a demonym standing for a company ("la estadounidense", "la
+    lyonnaise"), where adjectives follow nouns and so may stand alone."""
+    if not lexicon(lang).extra.get("adjectives_after_nouns"):
+        return re.compile(r"(?!x)x")
+    dets = sorted(_definite(lang), key=len, reverse=True)
+    ends = "|".join(re.escape(e) for e in sorted(DEMONYM_ENDINGS, key=len, reverse=True))
+    det = "|".join(re.escape(d) for d in dets)
+    return re.compile(rf"(?<!\w)(?:{det})(?:\s|(?<='))[a-zà-ÿ]{{3,}}(?:{ends})(?![\w-])")
 
 
 @cache
