@@ -1092,7 +1092,12 @@ def extract_deals(ctx: Context) -> list[DealFound]:
                         lead=_lead_phrase(ctx, s, inv),
                     )
                 )
-        lead_final = _lead_at_clause_end(ctx, s) if has_inv_after else []
+        # Verb-final languages only (German): "A und B haben die Runde angeführt."
+        lead_final = (
+            _lead_at_clause_end(ctx, s)
+            if has_inv_after and ctx.lex.extra.get("capitalised_nouns")
+            else []
+        )
         if lead_final:
             found.append(
                 DealFound(
