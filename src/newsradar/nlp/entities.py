@@ -636,12 +636,18 @@ def find_entities(
                 has_funding = any(lo <= s < stop for s in funding_starts)
                 if not (has_money or has_funding):
                     continue
-            # German verb-final: the job noun comes first ("BSH will 3.500 Jobs abbauen").
+            # German verb-final: the job noun comes first ("BSH will 3.500 Jobs abbauen");
+            # a German headline's cut may leave the jobs to the summary ("Goodyear schließt
+            # Werk in Fulda": other languages read such subjects as headline openers).
             if (
                 cat == "cut"
                 and not any(0 <= s - hit.end <= 40 for s in job_starts)
                 and not (
-                    rules.capitalised_nouns and any(0 <= hit.start - s <= 40 for s in job_starts)
+                    rules.capitalised_nouns
+                    and (
+                        any(0 <= hit.start - s <= 40 for s in job_starts)
+                        or (job_starts and "\n" in norm and hit.end <= norm.index("\n"))
+                    )
                 )
             ):
                 continue  # "X supprime 150 postes", not "X cuts prices"
