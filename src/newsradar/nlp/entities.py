@@ -702,15 +702,34 @@ def find_entities(
     if any_free and (money_spans or funding_starts):
         # "15 Mio. Franken für Lakeside Vision": the company an amount goes to; "Nueva
         # ronda para Lumencia": the company a round is for.
+        # "la série B de Tessaro": whose round it is.
         fors = _lang_words(lex.language, "amount_for")
-        ends = [e for _, e in money_spans] + [h.end for h in funding_hits]
-        for m_end in ends:
+        round_of = _lang_words(lex.language, "round_of")
+        ends = [(e, fors) for _, e in money_spans] + [
+            (h.end, fors | round_of) for h in funding_hits
+        ]
+        for m_end, preps in ends:
             words = lower[m_end : m_end + 12].split(" ", 2)
-            if len(words) == 3 and words[0] == "" and words[1] in fors:
-                pos = _skip_company_noun(norm, lower, m_end + 2 + len(words[1]), lex, rules)[0]
+            if len(words) == 3 and words[0] == "" and words[1] in preps:
+                pos = m_end + 2 + len(words[1])
+                if words[1] in fors:  # "para la startup X"; "la serie B de la startup de
+                    pos = _skip_company_noun(norm, lower, pos, lex, rules)[0]  # Madrid": no
                 res = _read_forward(norm, pos, rules)
                 if res is not None and res[1] - pos <= 1 and not _is_cue_word(res[0], lex):
                     candidates.append(res)
+        # "Tessaro's $50m Series B": the possessor of a round raises it.
+        for h in funding_hits:
+            lo = max(0, h.start - 30)
+            if "'s " not in norm[lo : h.start]:
+                continue
+            pm = _POSSESSOR.search(norm, lo, h.start)
+            if pm is not None and all(
+                _NUMERIC.fullmatch(w) or w[:1] in "$€£" or (w[-1:] in "mbn" and w[:1].isdigit())
+                for w in norm[pm.end(1) + 3 : h.start].split()
+            ):
+                own = _read_backward(norm, pm.end(1), rules)
+                if own is not None and own[2] not in known_ends:
+                    candidates.append(own)
     if any_free and "-led " in lower:
         # "after a Ridgeway-led raise": the lead named as a prefix.
         for m in _LED_PREFIX.finditer(norm):
