@@ -703,11 +703,15 @@ def find_entities(
         # "15 Mio. Franken für Lakeside Vision": the company an amount goes to; "Nueva
         # ronda para Lumencia": the company a round is for.
         # "la série B de Tessaro": whose round it is.
+        # "capta 12 millones de dólares de Kaszek": who gives an amount raised.
         fors = _lang_words(lex.language, "amount_for")
         round_of = _lang_words(lex.language, "round_of")
-        ends = [(e, fors) for _, e in money_spans] + [
-            (h.end, fors | round_of) for h in funding_hits
-        ]
+        froms = _lang_words(lex.language, "amount_from")
+        raised = [h.end for h in hits if h.category in ("raise", "raise_weak")] if froms else []
+        ends = [
+            (e, fors | froms if any(0 < s - r <= 40 for r in raised) else fors)
+            for s, e in money_spans
+        ] + [(h.end, fors | round_of) for h in funding_hits]
         for m_end, preps in ends:
             words = lower[m_end : m_end + 12].split(" ", 2)
             if len(words) == 3 and words[0] == "" and words[1] in preps:
@@ -717,6 +721,8 @@ def find_entities(
                 res = _read_forward(norm, pos, rules)
                 if res is not None and res[1] - pos <= 1 and not _is_cue_word(res[0], lex):
                     candidates.append(res)
+                    if words[1] in froms:
+                        investors.add((res[0], res[1]))
         # "Tessaro's $50m Series B": the possessor of a round raises it.
         for h in funding_hits:
             lo = max(0, h.start - 30)
