@@ -1270,8 +1270,12 @@ def _employer_after_prep(
         if _CAP_OR_DIGIT.search(norm, m.end(), min(len(norm), m.end() + 160)) is None:
             continue  # no name can start after this preposition (cheap pre-check)
         pos, noun = _skip_company_noun(norm, lower, m.end(), lex, rules)
-        if m.group(0).strip() in need_noun and not noun:
-            continue
+        if (
+            m.group(0).strip() in need_noun
+            and not noun
+            and not hit.start < m.start() <= hit.end + 1
+        ):
+            continue  # right after the cue it needs none: "Despidos en X", "ERE en X"
         if rules.capitalised_nouns and pos > m.end() + 1 and not noun:
             continue
         res = _read_forward(norm, pos, rules)
