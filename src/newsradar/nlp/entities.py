@@ -1348,7 +1348,7 @@ def _title_subjects(
     if not norm[:1].isupper():
         return out
     if rules.capitalised_nouns:
-        return _german_title_topic(norm, known_starts, lex, rules)
+        return _german_title_topic(norm, hits, known_starts, lex, rules)
     end = norm.find("\n")
     end = len(norm) if end < 0 else end
     if not any(h.end <= end and h.category in _HEADLINE_CONTEXT for h in hits) and not any(
@@ -1393,16 +1393,28 @@ def _title_subjects(
 
 
 def _german_title_topic(
-    norm: str, known_starts: set[int], lex: Lexicon, rules: _NameRules
+    norm: str, hits: list[CueHit], known_starts: set[int], lex: Lexicon, rules: _NameRules
 ) -> list[tuple[str, int, int]]:
-    """A German headline's topic before its colon, when it cannot be a noun phrase: an
-    acronym or several words none of which reads as a noun, a cue or an inflected
-    adjective ("MAN Energy Solutions: Bis zu 4000 Jobs fallen weg", not "Neue Runde:")."""
-    colon = norm.find(": ", 0, 60)
-    if colon <= 0 or 0 in known_starts or "\n" in norm[:colon]:
+    """A German headline's topic before its colon, or its subject before a lower-case verb
+    in a headline about a deal or job cuts, when it cannot be a noun phrase: an acronym or
+    several words none of which reads as a noun, a cue or an inflected adjective ("MAN
+    Energy Solutions: Bis zu 4000 Jobs fallen weg", "Norvik Automobile kündigt
+    Sparprogramm an"; not "Neue Runde:")."""
+    if 0 in known_starts:
         return []
     res = _read_forward(norm, 0, rules)
-    if res is None or res[1] != 0 or res[2] != colon or norm[:colon] != res[0]:
+    if res is None or res[1] != 0 or norm[: res[2]] != res[0]:
+        return []
+    end = norm.find("\n")
+    end = len(norm) if end < 0 else end
+    if norm.startswith(": ", res[2]):
+        pass
+    elif not (
+        (nxt := _NEXT_WORD.match(norm, res[2])) is not None
+        and nxt.group(1).islower()
+        and nxt.group(1) not in rules.stop_lower
+        and any(h.end <= end and h.category in DEAL_AND_CUT_CUES for h in hits)
+    ):
         return []
     tokens = res[0].split()
     acronym = len(tokens) == 1 and res[0].isupper() and 2 <= len(res[0]) <= 5
