@@ -20,7 +20,9 @@ and headcounts of `numbers` (every word list is lexicon data, per language):
   fills the article's single deal without one.
 - Stage from the sentence's cues (denied > talks > completed > announced); background
   when the clause has a past-time cue ("already", "déjà", "bereits", "ya", a
-  pluperfect) or a year well before the publication date.
+  pluperfect) or a year well before the publication date. A round recalled in a story
+  of job cuts at the same company is the article's deal all the same (see
+  `recent_funding_of_cuts`).
 - Layoffs: a word that alone means job cuts, or a cutting verb near a job noun or a
   headcount; negated clauses and short-time work do not count. The employer is the
   clause's subject, else the article's company when the sentence says "the company"
