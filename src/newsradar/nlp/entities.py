@@ -1575,7 +1575,7 @@ def _skip_company_noun(
             break
         word, low = m.group(1), lower[m.start(1) : m.end(1)]
         core = low.split("'", 1)[1] if "'" in low[:3] and len(low) > 2 else low
-        if _is_noun(low, nouns):
+        if _is_noun(low, nouns) or (rules.capitalised_nouns and _AGENT_COMPOUND.search(low)):
             seen_noun = True
         elif (
             low in dets
@@ -1609,6 +1609,10 @@ def _skip_company_noun(
     return best, seen_noun
 
 
+#: A German compound naming a doer ("KI-Optimierer", "Daten-Vermarkter"): a company noun.
+_AGENT_COMPOUND = re.compile(r"-[a-zäöüß]{3,}(?:er|ierer)$")
+
+
 def _is_noun(low: str, nouns: frozenset[str]) -> bool:
     """A company noun, alone, elided ("l'éditeur") or ending a compound ("ki-start-up")."""
     core = low.split("'", 1)[1] if "'" in low[:3] and len(low) > 2 else low
@@ -1638,7 +1642,8 @@ def _noun_ahead(norm: str, lower: str, pos: int, nouns: frozenset[str], capitali
         m = _WORD.match(norm, cur)
         if m is None or m.start(1) != cur + 1:
             return False
-        if _is_noun(lower[m.start(1) : m.end(1)], nouns):
+        low = lower[m.start(1) : m.end(1)]
+        if _is_noun(low, nouns) or (capitalised and _AGENT_COMPOUND.search(low)):
             return capitalised or not m.group(1)[:1].isupper()
         cur = m.end(1)
     return False
