@@ -295,8 +295,7 @@ def all_nonnames() -> frozenset[str]:
 
 def _clean_name(tokens: list[str], rules: _NameRules) -> str | None:
     """Strip determiners and demonyms, trailing punctuation; None when nothing is left."""
-    tokens = [t.rstrip(".,;:'’").removesuffix("'s") for t in tokens]
-    tokens = [t for t in tokens if t]
+    tokens = [u for t in tokens if (u := t.rstrip(".,;:'’").removesuffix("'s"))]
     if tokens and _ELIDED_NOUN.match(tokens[0]):
         return None  # "L'annonce", "D'autres": an elided article and a common noun
     while tokens and (
@@ -493,6 +492,7 @@ def find_entities(
     investors: set[tuple[str, int]] = set()  # candidates read as investors' names
     employer_done: set[int] = set()
     subject_done: set[int] = set()
+    aux_done: set[int] = set()
     money_starts = [s for s, _ in money_spans]
     funding_hits = [h for h in hits if h.category == "funding"]
     funding_starts = [h.start for h in funding_hits]
@@ -684,9 +684,19 @@ def find_entities(
             ):
                 # German capitalises every noun: only a sentence-initial subject counts.
                 res = None
-            if res is None and rules.capitalised_nouns and cat != "acquired_by":
+            if (
+                res is None
+                and rules.capitalised_nouns
+                and cat != "acquired_by"
+                and (
+                    cat in ("raise", "raise_weak")
+                    or _sentence_bounds(norm, hit.start)[0] not in aux_done
+                )
+            ):
                 # German verb-second with a verb-final raise or cut: "Velora will 100 Mio.
-                # einsammeln", "BSH will 3.500 Jobs abbauen"
+                # einsammeln", "BSH will 3.500 Jobs abbauen" (cuts: once per sentence)
+                if cat in ("layoff", "cut"):
+                    aux_done.add(_sentence_bounds(norm, hit.start)[0])
                 res = _aux_subject(norm, lower, hit, known_ends, rules)
                 if (
                     res is not None
@@ -705,13 +715,17 @@ def find_entities(
         # "la série B de Tessaro": whose round it is.
         # "capta 12 millones de dólares de Kaszek": who gives an amount raised.
         fors = _lang_words(lex.language, "amount_for")
-        round_of = _lang_words(lex.language, "round_of")
         froms = _lang_words(lex.language, "amount_from")
         raised = [h.end for h in hits if h.category in ("raise", "raise_weak")] if froms else []
         ends = [
-            (e, fors | froms if any(0 < s - r <= 40 for r in raised) else fors)
+            (e, _words_union(lex.language, "amount_for", "amount_from"))
+            if raised and any(0 < s - r <= 40 for r in raised)
+            else (e, fors)
             for s, e in money_spans
-        ] + [(h.end, fors | round_of) for h in funding_hits]
+        ]
+        if funding_hits:
+            after_round = _words_union(lex.language, "amount_for", "round_of")
+            ends += [(h.end, after_round) for h in funding_hits]
         for m_end, preps in ends:
             words = lower[m_end : m_end + 12].split(" ", 2)
             if len(words) == 3 and words[0] == "" and words[1] in preps:
@@ -1029,6 +1043,12 @@ _COMPANY_CONTEXT = DEAL_AND_CUT_CUES | {"co_before", "co_after", "valuation"}
 
 def _pronouns(lex: Lexicon) -> frozenset[str]:
     return _lang_words(lex.language, "pronouns")
+
+
+@cache
+def _words_union(lang: str, key: str, other: str) -> frozenset[str]:
+    """The words of two company/<key> lists of the lexicon together (computed once)."""
+    return _lang_words(lang, key) | _lang_words(lang, other)
 
 
 @cache
@@ -1402,12 +1422,15 @@ def _german_title_topic(
     Sparprogramm an"; not "Neue Runde:")."""
     if 0 in known_starts:
         return []
+    end = norm.find("\n")
+    end = len(norm) if end < 0 else end
+    colon = norm.find(": ", 0, min(end, 60))
+    if colon < 0 and not any(h.end <= end and h.category in DEAL_AND_CUT_CUES for h in hits):
+        return []  # the cheap tests first: no colon and no deal or cut in the headline
     res = _read_forward(norm, 0, rules)
     if res is None or res[1] != 0 or norm[: res[2]] != res[0]:
         return []
-    end = norm.find("\n")
-    end = len(norm) if end < 0 else end
-    if norm.startswith(": ", res[2]):
+    if res[2] == colon:
         pass
     elif not (
         (nxt := _NEXT_WORD.match(norm, res[2])) is not None
