@@ -1460,6 +1460,8 @@ def _aux_subject(
 ) -> tuple[str, int, int] | None:
     """A sentence-opening name followed by an auxiliary ("will", "soll", "hat")."""
     lo, _ = _sentence_bounds(norm, hit.start)
+    if _aux_re(rules.aux_words).search(lower, lo, min(hit.start, lo + 80)) is None:
+        return None  # no auxiliary near the sentence's start (the cheap test first)
     res = _read_forward(norm, lo, rules)
     if res is None or res[2] in known_ends or res[1] - lo > 4 or norm[res[1] : res[2]] != res[0]:
         return None
@@ -1467,6 +1469,15 @@ def _aux_subject(
     if nxt is None or nxt.group(1) not in rules.aux_words or hit.start - res[2] > 60:
         return None
     return res
+
+
+@cache
+def _aux_re(words: frozenset[str]) -> re.Pattern[str]:
+    """One of the auxiliary words as a whole word."""
+    if not words:
+        return re.compile(r"(?!x)x")
+    body = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf" (?:{body})(?![\w-])")
 
 
 #: Titles before a person's name ("Madame Pénicaud, ..."): such a subject is no company.
