@@ -1382,7 +1382,12 @@ def _title_subjects(
         if any(at <= k <= at + 4 for k in known_starts):
             continue  # the headline opens with a known name
         res = _read_forward(norm, at, rules)
-        if res is None or res[1] in known_starts or res[1] > at + 4:
+        if (
+            res is None
+            or res[1] in known_starts
+            # past an article, or a headline's opening verb ("Cierra Textiles X: ...")
+            or (res[1] > at + 4 and norm[at : res[1]].strip() not in rules.strip)
+        ):
             continue
         name, start, stop = res
         if norm[start:stop] != name or name.split()[0] in _TITLES or _is_cue_word(name, lex):
