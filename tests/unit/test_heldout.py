@@ -17,11 +17,13 @@ HELDOUT = Path(__file__).resolve().parents[1] / "data" / "eval" / "heldout.jsonl
 
 # Achieved on the whole set (both halves) when the floors were set: topic F1 0.968 /
 # 0.984, languages >= 0.933, organisations 0.975, deals with amount 57/64, layoffs 61/64.
-MIN_TOPIC_F1 = {"ai_investment": 0.96, "layoffs": 0.97}
+# Raised (recall session 3): topic F1 0.984 / 1.000, languages >= 0.984, organisations
+# 0.977, deals with amount 60/64, layoffs 63/64; the deal and layoff floors allow one item.
+MIN_TOPIC_F1 = {"ai_investment": 0.97, "layoffs": 0.98}
 MIN_LANGUAGE_F1 = 0.92
 MIN_ORG_F1 = 0.97
-MIN_DEALS = 0.88
-MIN_LAYOFFS = 0.94
+MIN_DEALS = 0.92
+MIN_LAYOFFS = 0.96
 
 
 @pytest.fixture(scope="module")

@@ -29,24 +29,33 @@ class Floors(NamedTuple):
 
 
 # Achieved when set (second session): ai_investment F1 / layoffs F1 / weakest language /
-# organisations F1 / deals with amount / layoffs found.
+# organisations F1 / deals with amount / layoffs found. The deal and layoff floors were
+# raised in recall session 3 to one item under what was then achieved (noted "now").
 FLOORS = {
     # 0.957 / 0.960 / 0.914 / 0.910 / 24 of 36 / 30 of 36
-    "heldout2": Floors(80, 0.93, 0.94, 0.89, 0.89, 0.63, 0.80),
+    # now 28 of 36 / 33 of 36
+    "heldout2": Floors(80, 0.93, 0.94, 0.89, 0.89, 0.75, 0.86),
     # 0.933 / 0.986 / 0.944 / 0.920 / 31 of 40 / 33 of 36
-    "heldout3": Floors(100, 0.91, 0.96, 0.92, 0.90, 0.74, 0.88),
+    # now 32 of 40 / 34 of 36
+    "heldout3": Floors(100, 0.91, 0.96, 0.92, 0.90, 0.77, 0.91),
     # 0.949 / 0.986 / 0.923 / 0.871 / 27 of 40 / 31 of 36
-    "heldout4": Floors(100, 0.92, 0.96, 0.90, 0.85, 0.64, 0.83),
+    # now 29 of 40 / 32 of 36
+    "heldout4": Floors(100, 0.92, 0.96, 0.90, 0.85, 0.70, 0.86),
     # 0.921 / 0.986 / 0.919 / 0.877 / 28 of 40 / 28 of 36
-    "heldout5": Floors(100, 0.90, 0.96, 0.89, 0.85, 0.67, 0.75),
+    # now 29 of 40 / 30 of 36
+    "heldout5": Floors(100, 0.90, 0.96, 0.89, 0.85, 0.70, 0.80),
     # 0.929 / 0.935 / 0.878 / 0.898 / 43 of 60 / 27 of 32
-    "heldout6": Floors(120, 0.90, 0.91, 0.85, 0.87, 0.69, 0.81),
+    # now 43 of 60 / 29 of 32
+    "heldout6": Floors(120, 0.90, 0.91, 0.85, 0.87, 0.69, 0.87),
     # 0.943 / 0.984 / 0.913 / 0.873 / 41 of 64 / 24 of 32
-    "heldout7": Floors(120, 0.92, 0.96, 0.88, 0.85, 0.61, 0.72),
+    # now 45 of 64 / 28 of 32
+    "heldout7": Floors(120, 0.92, 0.96, 0.88, 0.85, 0.68, 0.84),
     # 0.906 / 0.984 / 0.857 / 0.902 / 50 of 64 / 24 of 32
-    "heldout8": Floors(120, 0.88, 0.96, 0.83, 0.87, 0.75, 0.72),
+    # now 50 of 64 / 26 of 32
+    "heldout8": Floors(120, 0.88, 0.96, 0.83, 0.87, 0.75, 0.78),
     # 0.913 / 0.947 / 0.884 / 0.874 / 32 of 56 / 26 of 40
-    "heldout9": Floors(120, 0.89, 0.92, 0.86, 0.85, 0.55, 0.62),
+    # now 34 of 56 / 28 of 40
+    "heldout9": Floors(120, 0.89, 0.92, 0.86, 0.85, 0.58, 0.67),
 }
 
 

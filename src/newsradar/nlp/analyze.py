@@ -77,7 +77,13 @@ def _main_org(orgs: list[Any], text: str) -> Any:
     of the text."""
     title_end = text.find("\n")
     title_end = len(text) if title_end < 0 else title_end
-    pool = [o for o in orgs if o.kind not in extract.PASSIVE_KINDS]
+    # not "Nvidia" in "Nvidia-backed Lovable raises ...": a name glued to an attribute
+    pool = [
+        o
+        for o in orgs
+        if o.kind not in extract.PASSIVE_KINDS
+        and not (text[o.end : o.end + 1] == "-" and text[o.end + 1 : o.end + 2].islower())
+    ]
     in_title = [o for o in pool if o.end <= title_end]
     # "Creandum investiert in Sereact ... Das Start-up erhält": the start-up referred to
     # is the company, not the investment firm named first.
@@ -181,6 +187,8 @@ def _analyze(text: str, hint: str | None, published: str | None) -> Analysis:
         ctx.ai_sentences = {i for i, cats in enumerate(ctx.sentence_cats) if "ai" in cats}
         deals_found = extract.extract_deals(ctx)
         layoffs_found = extract.extract_layoffs(ctx)
+        if deals_found and layoffs_found:
+            extract.recent_funding_of_cuts(ctx, deals_found, layoffs_found)
 
     topics = decide_topics(deals_found, layoffs_found, ai_spans)
     # One validation of plain dicts in pydantic-core is several times faster than

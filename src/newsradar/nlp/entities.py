@@ -145,13 +145,18 @@ class Gazetteer:
             end = end_idx + 1
             if start > 0 and (norm[start - 1].isalnum() or norm[start - 1] == "_"):
                 continue
-            # German genitive ("Microsofts", "Aleph Alphas") but not "Metaverse".
-            if (
-                end < n
-                and norm[end].isalnum()
-                and not (norm[end] == "s" and (end + 1 == n or not norm[end + 1].isalnum()))
-            ):
-                continue
+            if end < n:
+                nxt = norm[end]
+                # German genitive ("Microsofts", "Aleph Alphas") but not "Metaverse".
+                if nxt.isalnum():
+                    if not (nxt == "s" and (end + 1 == n or not norm[end + 1].isalnum())):
+                        continue
+                elif (
+                    nxt == "."
+                    and norm[end + 1 : end + 3].lower() in ("ai", "io")
+                    and not norm[end + 3 : end + 4].isalnum()
+                ):
+                    continue  # "Leonardo.Ai" is another company than "Leonardo"
             found.append((start, end, kind, name))
         if len(found) < 2:
             return found
@@ -185,17 +190,19 @@ def gazetteer() -> Gazetteer:
 
 
 # A name token: capitalised ("Hebbia", "ZF", "Sensi.AI", "Builder.ai") or camel-cased
-# with a lower-case start ("xAI", "iRobot").
-_TOKEN = r"(?:[A-ZÀ-ÖØ-Þ0-9][\w&.+'-]*|[a-z]{1,3}[A-Z][\w.+-]*)"
+# with a lower-case start ("xAI", "iRobot", "d-Matrix").
+_TOKEN = r"(?:[A-ZÀ-ÖØ-Þ0-9][\w&.+'-]*|(?:[a-z]{1,3}|[a-z]-)[A-Z][\w.+-]*)"
 _TOKEN_RE = re.compile(_TOKEN)
-_CAMEL_START = re.compile(r"[a-z]{1,3}[A-Z]")
-_WORD_CAP = re.compile(r"(?<![\w'’])(?:[A-ZÀ-Þ]|[a-z]{1,3}[A-Z])")
+_CAMEL_START = re.compile(r"(?:[a-z]{1,3}|[a-z]-)[A-Z]")
+_WORD_CAP = re.compile(r"(?<![\w'’])(?:[A-ZÀ-Þ]|[a-z]{1,3}[A-Z]|\d{1,2}[A-Z])")
 # The capital of every _WORD_CAP match, found by a pattern that opens with a character
 # class (a fast scan in the regex engine) and checks what precedes it by lookbehind:
 # the capital itself opens the match, or ends one to three lower-case letters that do.
 _WORD_CAP_ANCHOR = re.compile(
     r"[A-ZÀ-Þ](?:(?<![\w'’].)|(?<=(?<![\w'’])[a-z][A-Z])"
-    r"|(?<=(?<![\w'’])[a-z]{2}[A-Z])|(?<=(?<![\w'’])[a-z]{3}[A-Z]))"
+    r"|(?<=(?<![\w'’])[a-z]{2}[A-Z])|(?<=(?<![\w'’])[a-z]{3}[A-Z])"
+    # a digit-initial name: "83North", "1X"
+    r"|(?<=(?<![\w'’])\d[A-Z])|(?<=(?<![\w'’])\d\d[A-Z]))"
 )
 _ELIDED_NOUN = re.compile(r"^[LDldQq]u?['’][a-zà-ÿ]")
 _NAME_FWD = re.compile(rf"{_TOKEN}(?:[ ]{_TOKEN}){{0,3}}")
@@ -288,8 +295,7 @@ def all_nonnames() -> frozenset[str]:
 
 def _clean_name(tokens: list[str], rules: _NameRules) -> str | None:
     """Strip determiners and demonyms, trailing punctuation; None when nothing is left."""
-    tokens = [t.rstrip(".,;:'’").removesuffix("'s") for t in tokens]
-    tokens = [t for t in tokens if t]
+    tokens = [u for t in tokens if (u := t.rstrip(".,;:'’").removesuffix("'s"))]
     if tokens and _ELIDED_NOUN.match(tokens[0]):
         return None  # "L'annonce", "D'autres": an elided article and a common noun
     while tokens and (
@@ -328,9 +334,16 @@ def _read_forward(norm: str, pos: int, rules: _NameRules) -> tuple[str, int, int
         return None
     tokens: list[str] = []
     end = m.start()
-    for tm in _TOKEN_RE.finditer(m.group(0)):
+    span = m.group(0)
+    for tm in _TOKEN_RE.finditer(span):
         tok = tm.group(0)
-        if tok.lower().rstrip(".,") in rules.stop_lower and tokens:
+        low = tok.lower().rstrip(".,")
+        if (
+            tokens
+            and low in rules.stop_lower
+            # A capitalised article inside a name: "Lácteos La Pampa", "Banco Del Sol"
+            and not (low in rules.definite and tok == tok.capitalize() and tm.end() < len(span))
+        ):
             break
         tokens.append(tok)
         end = m.start() + tm.end()
@@ -375,7 +388,12 @@ def _read_backward(norm: str, pos: int, rules: _NameRules) -> tuple[str, int, in
             break  # "SoftBank-backed", "Paris-based": an attribute, not part of the name
         if tokens and tok.endswith(("'s", "’s")):
             break  # "Quebec's Lavalin Group": a possessive before the name
-        if tok.lower().rstrip(".,") in rules.stop_lower or tok in rules.strip:
+        low = tok.lower().rstrip(".,")
+        if (low in rules.stop_lower or tok in rules.strip) and not (
+            # a capitalised article inside a name ("Lácteos La Pampa"); left alone at the
+            # start, it is stripped by _clean_name
+            tokens and low in rules.definite and tok == tok.capitalize()
+        ):
             break
         tokens.insert(0, tok)
         if m.start() > 0 or space < lo:
@@ -474,8 +492,10 @@ def find_entities(
     investors: set[tuple[str, int]] = set()  # candidates read as investors' names
     employer_done: set[int] = set()
     subject_done: set[int] = set()
+    aux_done: set[int] = set()
     money_starts = [s for s, _ in money_spans]
-    funding_starts = [h.start for h in hits if h.category == "funding"]
+    funding_hits = [h for h in hits if h.category == "funding"]
+    funding_starts = [h.start for h in funding_hits]
     job_starts = [h.start for h in hits if h.category == "job"]
     for hit in hits:
         cat = hit.category
@@ -594,7 +614,12 @@ def find_entities(
                 if pos >= 0 and pos not in known_ends:
                     subj = _read_backward(norm, pos, rules)
                     if subj is not None and (
-                        not rules.capitalised_nouns or _at_clause_start(norm, subj[1], rules)
+                        not rules.capitalised_nouns
+                        # "Investoren stecken 100 Millionen Euro in ...": a noun, no name
+                        or (
+                            _at_clause_start(norm, subj[1], rules)
+                            and not _german_noun(subj[0], lex)
+                        )
                     ):
                         candidates.append(subj)
                         if round_next:
@@ -611,7 +636,20 @@ def find_entities(
                 has_funding = any(lo <= s < stop for s in funding_starts)
                 if not (has_money or has_funding):
                     continue
-            if cat == "cut" and not any(0 <= s - hit.end <= 40 for s in job_starts):
+            # German verb-final: the job noun comes first ("BSH will 3.500 Jobs abbauen");
+            # a German headline's cut may leave the jobs to the summary ("Goodyear schließt
+            # Werk in Fulda": other languages read such subjects as headline openers).
+            if (
+                cat == "cut"
+                and not any(0 <= s - hit.end <= 40 for s in job_starts)
+                and not (
+                    rules.capitalised_nouns
+                    and (
+                        any(0 <= hit.start - s <= 40 for s in job_starts)
+                        or (job_starts and "\n" in norm and hit.end <= norm.index("\n"))
+                    )
+                )
+            ):
                 continue  # "X supprime 150 postes", not "X cuts prices"
             if cat in ("layoff", "cut"):
                 sent = _sentence_bounds(norm, hit.start)[0]
@@ -646,21 +684,72 @@ def find_entities(
             ):
                 # German capitalises every noun: only a sentence-initial subject counts.
                 res = None
-            if res is None and rules.capitalised_nouns and cat in ("raise", "raise_weak"):
-                # German verb-second with a verb-final raise: "Velora will 100 Mio. einsammeln"
+            if (
+                res is None
+                and rules.capitalised_nouns
+                and cat != "acquired_by"
+                and (
+                    cat in ("raise", "raise_weak")
+                    or _sentence_bounds(norm, hit.start)[0] not in aux_done
+                )
+            ):
+                # German verb-second with a verb-final raise or cut: "Velora will 100 Mio.
+                # einsammeln", "BSH will 3.500 Jobs abbauen" (cuts: once per sentence)
+                if cat in ("layoff", "cut"):
+                    aux_done.add(_sentence_bounds(norm, hit.start)[0])
                 res = _aux_subject(norm, lower, hit, known_ends, rules)
+                if (
+                    res is not None
+                    and cat in ("layoff", "cut")
+                    and (
+                        norm[_sentence_bounds(norm, hit.start)[0] : res[1]].strip(" \"'„“«")
+                        or _german_noun(res[0], lex)
+                    )
+                ):
+                    res = None  # "Der Autobauer will ...": an article and a noun, no name
             if res is not None:
                 candidates.append(res)
-    if any_free and money_spans:
-        # "15 Mio. Franken für Lakeside Vision": the company an amount goes to.
+    if any_free and (money_spans or funding_starts):
+        # "15 Mio. Franken für Lakeside Vision": the company an amount goes to; "Nueva
+        # ronda para Lumencia": the company a round is for.
+        # "la série B de Tessaro": whose round it is.
+        # "capta 12 millones de dólares de Kaszek": who gives an amount raised.
         fors = _lang_words(lex.language, "amount_for")
-        for _, m_end in money_spans:
+        froms = _lang_words(lex.language, "amount_from")
+        raised = [h.end for h in hits if h.category in ("raise", "raise_weak")] if froms else []
+        ends = [
+            (e, _words_union(lex.language, "amount_for", "amount_from"))
+            if raised and any(0 < s - r <= 40 for r in raised)
+            else (e, fors)
+            for s, e in money_spans
+        ]
+        if funding_hits:
+            after_round = _words_union(lex.language, "amount_for", "round_of")
+            ends += [(h.end, after_round) for h in funding_hits]
+        for m_end, preps in ends:
             words = lower[m_end : m_end + 12].split(" ", 2)
-            if len(words) == 3 and words[0] == "" and words[1] in fors:
-                pos = _skip_company_noun(norm, lower, m_end + 2 + len(words[1]), lex, rules)[0]
+            if len(words) == 3 and words[0] == "" and words[1] in preps:
+                pos = m_end + 2 + len(words[1])
+                if words[1] in fors:  # "para la startup X"; "la serie B de la startup de
+                    pos = _skip_company_noun(norm, lower, pos, lex, rules)[0]  # Madrid": no
                 res = _read_forward(norm, pos, rules)
                 if res is not None and res[1] - pos <= 1 and not _is_cue_word(res[0], lex):
                     candidates.append(res)
+                    if words[1] in froms:
+                        investors.add((res[0], res[1]))
+        # "Tessaro's $50m Series B": the possessor of a round raises it.
+        for h in funding_hits:
+            lo = max(0, h.start - 30)
+            if "'s " not in norm[lo : h.start]:
+                continue
+            pm = _POSSESSOR.search(norm, lo, h.start)
+            if pm is not None and all(
+                _NUMERIC.fullmatch(w) or w[:1] in "$€£" or (w[-1:] in "mbn" and w[:1].isdigit())
+                for w in norm[pm.end(1) + 3 : h.start].split()
+            ):
+                own = _read_backward(norm, pm.end(1), rules)
+                if own is not None and own[2] not in known_ends:
+                    candidates.append(own)
     if any_free and "-led " in lower:
         # "after a Ridgeway-led raise": the lead named as a prefix.
         for m in _LED_PREFIX.finditer(norm):
@@ -671,7 +760,7 @@ def find_entities(
     if any_free:
         candidates += _ai_named(norm, lower, hits, lex, rules)
     if any_free and free(0, 60):
-        candidates += _title_subjects(norm, lower, hits, known_starts, lex, rules)
+        candidates += _title_subjects(norm, lower, hits, known_starts, lex, rules, money_starts)
     # Investors' names first, longest first ("Durable Capital Partners" over "Durable
     # Capital"); the other candidates keep their order (the sort is stable).
     candidates.sort(key=lambda c: (0, c[1] - c[2]) if (c[0], c[1]) in investors else (1, 0))
@@ -785,7 +874,7 @@ _POSSESSOR = re.compile(r"([A-ZÀ-Þ][\w.&-]*)['’]s (?:[^\s]+ ){0,3}$")
 #: Categories whose rules can only add unknown names (skipped when every capitalised
 #: word of the text is inside a known name).
 _UNKNOWN_ONLY = frozenset({"investor_after", "invest", "invest_noun", "back", "acquire"})
-_DEMONYM_ENDINGS = (
+DEMONYM_ENDINGS = (
     "dia",  # "la india Fractal"
     "eña",
     "eño",
@@ -860,7 +949,7 @@ def _has_word_cap(text: str, lo: int, hi: int) -> bool:
     while (m := _WORD_CAP_ANCHOR.search(text, pos, hi)) is not None:
         q = m.start()
         start = q
-        while start > 0 and "a" <= text[start - 1] <= "z":
+        while start > 0 and ("a" <= text[start - 1] <= "z" or "0" <= text[start - 1] <= "9"):
             start -= 1  # a capital after lower-case letters ends a match opening there
         if start >= lo:
             return True
@@ -954,6 +1043,12 @@ _COMPANY_CONTEXT = DEAL_AND_CUT_CUES | {"co_before", "co_after", "valuation"}
 
 def _pronouns(lex: Lexicon) -> frozenset[str]:
     return _lang_words(lex.language, "pronouns")
+
+
+@cache
+def _words_union(lang: str, key: str, other: str) -> frozenset[str]:
+    """The words of two company/<key> lists of the lexicon together (computed once)."""
+    return _lang_words(lang, key) | _lang_words(lang, other)
 
 
 @cache
@@ -1085,7 +1180,7 @@ def _name_at(
         return None  # "in ein Programm": after a bare article, a German noun
     res = _read_forward(norm, pos, rules)
     if res is None:
-        return None
+        return _lower_case_name(norm, pos, lex, rules) if noun else None
     name, start, end = res
     if start - pos > 1 or name in rules.nonnames or _is_cue_word(name, lex):
         return None
@@ -1103,9 +1198,64 @@ def _name_at(
             nxt is not None and nxt.group(1) in _lang_words(lex.language, "name_followers")
         ):
             after = ""  # "steigt bei Noxtua ein", "kauft Altair für 10 Milliarden Dollar"
-        if after not in ("", ",", ";", ".", "(", "\n") or _german_noun(name, lex):
+        if after not in ("", ",", ";", ".", "(", "\n", "?", "!", ":") or _german_noun(name, lex):
             return None
     return res
+
+
+#: A lower-case word closing its clause: "in Berliner NLP-Firma deepset."
+_LOWER_NAME = re.compile(r" ?([a-z][a-z0-9]{2,}(?:[.-][a-z0-9]+)?)(?=$|[\n,;.:!?)])")
+#: Endings of verbs, participles and adjectives, which a lower-case name does not have.
+_NOT_NAME_ENDINGS = (
+    "ed",
+    "ing",
+    "ly",
+    "iert",
+    "en",
+    "ment",
+    "tion",
+    "ive",
+    "al",
+    "ous",
+    "ful",
+    "able",
+    "ible",
+    "isch",
+    "ische",
+    "lich",
+    "ig",
+    "weit",
+    "wide",
+    "ward",
+    "wards",
+    "self",
+    "selves",
+    *DEMONYM_ENDINGS,
+)
+
+
+def _lower_case_name(
+    norm: str, pos: int, lex: Lexicon, rules: _NameRules
+) -> tuple[str, int, int] | None:
+    """A name written in lower case ("deepset") right after a company noun, ending its
+    clause in the headline: no common word, cue word or word shaped like a verb, an
+    adjective or an adverb ("weltweit")."""
+    nl = norm.find("\n")
+    if 0 <= nl < pos:
+        return None  # a summary has room to say more: only the headline is this terse
+    m = _LOWER_NAME.match(norm, pos)
+    if m is None:
+        return None
+    word = m.group(1)
+    if (
+        word in rules.stop_lower
+        or word.endswith(_NOT_NAME_ENDINGS)
+        or (word.startswith("ge") and word.endswith("t"))  # "gesteckt": a participle
+        or _is_noun(word, _company_nouns(lex))
+        or _is_cue_word(word, lex)
+    ):
+        return None
+    return word, m.start(1), m.end(1)
 
 
 _WORD = re.compile(r" *([^\s,;:()]+)")
@@ -1129,16 +1279,23 @@ def _employer_after_prep(
     preps = _employer_preps(lex.language)
     if preps is None:
         return None
-    lo, hi = _sentence_bounds(norm, hit.start)
-    if _title_case(norm, lo, hi, lex.language):
+    s_lo, s_hi = _sentence_bounds(norm, hit.start)
+    lo, hi = max(s_lo, hit.start - 80), min(s_hi, hit.end + 80)
+    if preps.search(lower, lo, hi) is None:
+        return None  # no preposition near (the cheap test first)
+    if _title_case(norm, s_lo, s_hi, lex.language):
         return None
     need_noun = _lang_words(lex.language, "employer_preps_need_noun")
-    for m in preps.finditer(lower, max(lo, hit.start - 80), min(hi, hit.end + 80)):
+    for m in preps.finditer(lower, lo, hi):
         if _CAP_OR_DIGIT.search(norm, m.end(), min(len(norm), m.end() + 160)) is None:
             continue  # no name can start after this preposition (cheap pre-check)
         pos, noun = _skip_company_noun(norm, lower, m.end(), lex, rules)
-        if m.group(0).strip() in need_noun and not noun:
-            continue
+        if (
+            m.group(0).strip() in need_noun
+            and not noun
+            and not hit.start < m.start() <= hit.end + 1
+        ):
+            continue  # right after the cue it needs none: "Despidos en X", "ERE en X"
         if rules.capitalised_nouns and pos > m.end() + 1 and not noun:
             continue
         res = _read_forward(norm, pos, rules)
@@ -1147,7 +1304,12 @@ def _employer_after_prep(
         if rules.capitalised_nouns and _german_noun(res[0], lex):
             continue
         nxt = _NEXT_WORD.match(lower, res[2])
-        if not rules.capitalised_nouns and nxt and nxt.group(1) not in rules.stop_lower:
+        if (
+            not rules.capitalised_nouns
+            and nxt
+            and nxt.group(1) not in rules.stop_lower
+            and " " not in m.group(0)  # "the collapse of X puts ...": a verb may follow
+        ):
             continue  # "at Iowa tractor plants": a place or an attribute, not the employer
         return res
     return None
@@ -1155,7 +1317,10 @@ def _employer_after_prep(
 
 @cache
 def _employer_preps(lang: str) -> re.Pattern[str] | None:
-    words = sorted(_lang_words(lang, "employer_preps"), key=len, reverse=True)
+    # Phrases too ("la liquidation de X"), not only single words.
+    words = sorted(
+        {w.lower() for w in lexicon(lang).company.get("employer_preps", ())}, key=len, reverse=True
+    )
     if not words:
         return None
     return re.compile(rf"{word_start_alternation(words)}(?= )")
@@ -1193,16 +1358,22 @@ def _title_subjects(
     known_starts: set[int],
     lex: Lexicon,
     rules: _NameRules,
+    money_starts: list[int] | None = None,
 ) -> list[tuple[str, int, int]]:
     """The name opening a business headline, followed by its verb: "Deezer compte
-    désormais 9,7 millions d'abonnés", "Mars agrees to buy Kellanova". Not in German,
-    where a headline may open with any noun."""
+    désormais 9,7 millions d'abonnés", "Mars agrees to buy Kellanova", "FlexAI sort de
+    l'ombre avec 30 millions de dollars" (an amount makes it business too). Not in
+    German, where a headline may open with any noun."""
     out: list[tuple[str, int, int]] = []
-    if rules.capitalised_nouns or not norm[:1].isupper():
+    if not norm[:1].isupper():
         return out
+    if rules.capitalised_nouns:
+        return _german_title_topic(norm, hits, known_starts, lex, rules)
     end = norm.find("\n")
     end = len(norm) if end < 0 else end
-    if not any(h.end <= end and h.category in _HEADLINE_CONTEXT for h in hits):
+    if not any(h.end <= end and h.category in _HEADLINE_CONTEXT for h in hits) and not any(
+        s < end for s in money_starts or ()
+    ):
         return out
     if _title_case(norm, 0, end, lex.language):
         return out
@@ -1211,7 +1382,12 @@ def _title_subjects(
         if any(at <= k <= at + 4 for k in known_starts):
             continue  # the headline opens with a known name
         res = _read_forward(norm, at, rules)
-        if res is None or res[1] in known_starts or res[1] > at + 4:
+        if (
+            res is None
+            or res[1] in known_starts
+            # past an article, or a headline's opening verb ("Cierra Textiles X: ...")
+            or (res[1] > at + 4 and norm[at : res[1]].strip() not in rules.strip)
+        ):
             continue
         name, start, stop = res
         if norm[start:stop] != name or name.split()[0] in _TITLES or _is_cue_word(name, lex):
@@ -1241,6 +1417,45 @@ def _title_subjects(
     return out
 
 
+def _german_title_topic(
+    norm: str, hits: list[CueHit], known_starts: set[int], lex: Lexicon, rules: _NameRules
+) -> list[tuple[str, int, int]]:
+    """A German headline's topic before its colon, or its subject before a lower-case verb
+    in a headline about a deal or job cuts, when it cannot be a noun phrase: an acronym or
+    several words none of which reads as a noun, a cue or an inflected adjective ("MAN
+    Energy Solutions: Bis zu 4000 Jobs fallen weg", "Norvik Automobile kündigt
+    Sparprogramm an"; not "Neue Runde:")."""
+    if 0 in known_starts:
+        return []
+    end = norm.find("\n")
+    end = len(norm) if end < 0 else end
+    colon = norm.find(": ", 0, min(end, 60))
+    if colon < 0 and not any(h.end <= end and h.category in DEAL_AND_CUT_CUES for h in hits):
+        return []  # the cheap tests first: no colon and no deal or cut in the headline
+    res = _read_forward(norm, 0, rules)
+    if res is None or res[1] != 0 or norm[: res[2]] != res[0]:
+        return []
+    if res[2] == colon:
+        pass
+    elif not (
+        (nxt := _NEXT_WORD.match(norm, res[2])) is not None
+        and nxt.group(1).islower()
+        and nxt.group(1) not in rules.stop_lower
+        and any(h.end <= end and h.category in DEAL_AND_CUT_CUES for h in hits)
+    ):
+        return []
+    tokens = res[0].split()
+    acronym = len(tokens) == 1 and res[0].isupper() and 2 <= len(res[0]) <= 5
+    if not acronym and (
+        len(tokens) < 2
+        or tokens[0].endswith(("e", "er", "es", "en", "em"))
+        or any(_german_noun(t, lex) or t in rules.nonnames for t in tokens)
+        or _is_cue_word(res[0], lex)
+    ):
+        return []
+    return [res]
+
+
 _COMMON_NOUN_ENDINGS = ("ing", "ics", "tion", "ment", "ness", "ity", "ism", "ismo", "ción")
 _HEADLINE_CONTEXT = _COMPANY_CONTEXT | {"job", "hire", "not_funding", "anaphor", "amount"}
 
@@ -1250,6 +1465,8 @@ def _aux_subject(
 ) -> tuple[str, int, int] | None:
     """A sentence-opening name followed by an auxiliary ("will", "soll", "hat")."""
     lo, _ = _sentence_bounds(norm, hit.start)
+    if _aux_re(rules.aux_words).search(lower, lo, min(hit.start, lo + 80)) is None:
+        return None  # no auxiliary near the sentence's start (the cheap test first)
     res = _read_forward(norm, lo, rules)
     if res is None or res[2] in known_ends or res[1] - lo > 4 or norm[res[1] : res[2]] != res[0]:
         return None
@@ -1257,6 +1474,15 @@ def _aux_subject(
     if nxt is None or nxt.group(1) not in rules.aux_words or hit.start - res[2] > 60:
         return None
     return res
+
+
+@cache
+def _aux_re(words: frozenset[str]) -> re.Pattern[str]:
+    """One of the auxiliary words as a whole word."""
+    if not words:
+        return re.compile(r"(?!x)x")
+    body = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf" (?:{body})(?![\w-])")
 
 
 #: Titles before a person's name ("Madame Pénicaud, ..."): such a subject is no company.
@@ -1388,7 +1614,7 @@ def _skip_company_noun(
             break
         word, low = m.group(1), lower[m.start(1) : m.end(1)]
         core = low.split("'", 1)[1] if "'" in low[:3] and len(low) > 2 else low
-        if _is_noun(low, nouns):
+        if _is_noun(low, nouns) or (rules.capitalised_nouns and _AGENT_COMPOUND.search(low)):
             seen_noun = True
         elif (
             low in dets
@@ -1410,7 +1636,7 @@ def _skip_company_noun(
             and rules.adjectives_after_nouns
             and lower[max(0, m.start(1) - 4) : m.start(1)].rstrip().rsplit(" ", 1)[-1] in dets
             and word.islower()
-            and word.endswith(_DEMONYM_ENDINGS)
+            and word.endswith(DEMONYM_ENDINGS)
             and norm[m.end(1) + 1 : m.end(1) + 2].isupper()
         ):
             seen_noun = True  # "en la española Kairos": a demonym standing for the company
@@ -1420,6 +1646,10 @@ def _skip_company_noun(
         if seen_noun or low in dets:
             best = cur
     return best, seen_noun
+
+
+#: A German compound naming a doer ("KI-Optimierer", "Daten-Vermarkter"): a company noun.
+_AGENT_COMPOUND = re.compile(r"-[a-zäöüß]{3,}(?:er|ierer)$")
 
 
 def _is_noun(low: str, nouns: frozenset[str]) -> bool:
@@ -1451,7 +1681,8 @@ def _noun_ahead(norm: str, lower: str, pos: int, nouns: frozenset[str], capitali
         m = _WORD.match(norm, cur)
         if m is None or m.start(1) != cur + 1:
             return False
-        if _is_noun(lower[m.start(1) : m.end(1)], nouns):
+        low = lower[m.start(1) : m.end(1)]
+        if _is_noun(low, nouns) or (capitalised and _AGENT_COMPOUND.search(low)):
             return capitalised or not m.group(1)[:1].isupper()
         cur = m.end(1)
     return False

@@ -20,7 +20,9 @@ and headcounts of `numbers` (every word list is lexicon data, per language):
   fills the article's single deal without one.
 - Stage from the sentence's cues (denied > talks > completed > announced); background
   when the clause has a past-time cue ("already", "déjà", "bereits", "ya", a
-  pluperfect) or a year well before the publication date.
+  pluperfect) or a year well before the publication date. A round recalled in a story
+  of job cuts at the same company is the article's deal all the same (see
+  `recent_funding_of_cuts`).
 - Layoffs: a word that alone means job cuts, or a cutting verb near a job noun or a
   headcount; negated clauses and short-time work do not count. The employer is the
   clause's subject, else a name no list knows right after the cut or headcount ("aux
@@ -41,6 +43,7 @@ from typing import Protocol
 
 from newsradar.nlp.entities import (
     _TITLES,
+    DEMONYM_ENDINGS,
     OrgMention,
     _clean_name,
     _german_noun,
@@ -729,6 +732,9 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
                 if len(between) <= 90 and _prep_close(prep, between, ctx.lang):
                     target = o
                     break
+                if round_object and _prep_close(_round_for_re(ctx.lang), between, ctx.lang):
+                    target = o  # "join a $100m round for chip start-up Rebellions"
+                    break
             if (
                 target is None
                 and round_object
@@ -844,7 +850,7 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
     if target is None and investor is not None:
         # Last resort: another organisation of the same clause ("X lays off staff
         # following Meta's investment", "X gets Intel backing").
-        named = {investor.name, *(o.name for o in explicit)}
+        named = {investor.name, *(o.name for o in (*explicit, *co_leads))}
         local = [o for o in s.orgs if _in(clause, o.start, o.end) and o.name not in named]
         others = [o for o in local if o.start > investor.end] or local
         ai_others = [o for o in others if _is_ai_org(o)]
@@ -854,7 +860,12 @@ def _deal_for_cue(ctx: Context, s: _Sentence, cue: CueHit) -> DealFound | None:
             cat in RAISE_SUBJECT
             and ctx.main_org is not None
             and ctx.main_org.name not in named
-            and anaphor.search(ctx.lower, s.span.start, cue.end + 40) is not None
+            and (
+                anaphor.search(ctx.lower, s.span.start, cue.end + 40) is not None
+                # "La ronda serie G de la estadounidense": a demonym standing for it
+                or _demonym_ref_re(ctx.lang).search(ctx.lower, s.span.start, cue.end + 40)
+                is not None
+            )
         ):
             # "La ronda de la start-up respaldada por OpenAI fue liderada por Menlo": the
             # round is the article's company's; other names describe it.
@@ -1021,11 +1032,24 @@ def extract_deals(ctx: Context) -> list[DealFound]:
                     found.append(deal)
                 else:
                     idle.append(h)
-        elif "anaphor" in cats and len(ctx.orgs) > 1:
+        elif "anaphor" in cats and ctx.main_org is not None:
             # "Le géant ... acquiert cette société israélienne": both parties referred back
-            # to; a purchase names the article's two companies.
+            # to; a purchase names the article's two companies. "Der Dresdner Anbieter ...
+            # hat 84 Millionen Dollar erhalten": the article's company raises.
             for h in cues:
-                if h.category == "acquire" and (deal := _deal_for_cue(ctx, s, h)) is not None:
+                if (
+                    (
+                        (h.category == "acquire" and len(ctx.orgs) > 1)
+                        # With an investor phrase in the summary ("Angeführt wird die Runde von
+                        # X"): the round the article's company raised ("der Anbieter hat ...").
+                        or (
+                            h.category in ("raise", "raise_weak")
+                            and s.money
+                            and any("investor_after" in c for c in ctx.sentence_cats[1:])
+                        )
+                    )
+                    and (deal := _deal_for_cue(ctx, s, h)) is not None
+                ):
                     found.append(deal)
         used = {id(d.amount) for d in found[n_before:] if d.amount is not None}
         if len(found) > n_before:
@@ -1082,6 +1106,27 @@ def extract_deals(ctx: Context) -> list[DealFound]:
                         lead=_lead_phrase(ctx, s, inv),
                     )
                 )
+        # Verb-final languages only (German): "A und B haben die Runde angeführt."
+        lead_final = (
+            _lead_at_clause_end(ctx, s)
+            if has_inv_after and ctx.lex.extra.get("capitalised_nouns")
+            else []
+        )
+        if lead_final:
+            found.append(
+                DealFound(
+                    investor=lead_final[0].name,
+                    target=None,
+                    co_investors=[o.name for o in lead_final[1:]],
+                    amount=None,
+                    stage=None,
+                    background=_background(ctx, s, _clause_of(s.clauses, lead_final[0].start)),
+                    evidence=(lead_final[0].start, lead_final[-1].end),
+                    ai=False,
+                    explicit_investor=True,
+                    lead=True,
+                )
+            )
     found += _amount_for_headline(ctx)
     deals = _merge_deals(found)
     _mark_ai(ctx, deals)
@@ -1091,6 +1136,30 @@ def extract_deals(ctx: Context) -> list[DealFound]:
         i = live[0]
         deals[i] = replace(deals[i], amount=fresh[0][0], stage=deals[i].stage or fresh[0][1])
     return deals
+
+
+def _lead_at_clause_end(ctx: Context, s: _Sentence) -> list[OrgMention]:
+    """The names opening the sentence when a lead word closes its clause, German
+    verb-final: "Tiger Global und Insight Partners haben die Serie C ... angeführt."."""
+    for h in s.cats.get("investor_after", ()):
+        if ctx.norm[h.end : h.end + 1] not in (".", ",", ";", "") and h.end < s.span.end:
+            continue
+        phrase = ctx.lower[h.start : h.end]
+        if not any(m in phrase for m in _lead_markers(ctx.lang)):
+            continue
+        first = s.orgs[0] if s.orgs else None
+        if first is None or first.start >= h.start:
+            return []
+        if ctx.norm[s.span.start : first.start].strip(" \"'„“«"):
+            return []  # not the subject opening the sentence
+        out = [first]
+        joiners = _word_list_re(ctx.lang, "joiners", whole=True)
+        for o in s.orgs[1:]:
+            if o.start >= h.start or not joiners.match(ctx.lower[out[-1].end : o.start].strip()):
+                break
+            out.append(o)
+        return out
+    return []
 
 
 def _amount_for_headline(ctx: Context) -> list[DealFound]:
@@ -1112,9 +1181,22 @@ def _amount_for_headline(ctx: Context) -> list[DealFound]:
         org = next((o for o in ctx.orgs if after <= o.start <= after + 40), None)
         if org is None or _has_clause_mark(ctx, m.end, org.start):
             continue
+        # "Crédit Vermeil : 40 millions d'euros pour la start-up Neuronia": the name before
+        # the headline's colon gives the money.
+        giver = next(
+            (
+                o
+                for o in ctx.orgs
+                if o.start == title.start
+                and o.end < m.start
+                and o.name != org.name
+                and ctx.norm[o.end : o.end + 2] in (": ", " :")
+            ),
+            None,
+        )
         return [
             DealFound(
-                investor=None,
+                investor=giver.name if giver is not None else None,
                 target=org.name,
                 co_investors=[],
                 amount=m,
@@ -1127,6 +1209,27 @@ def _amount_for_headline(ctx: Context) -> list[DealFound]:
             )
         ]
     return []
+
+
+@cache
+def _demonym_ref_re(lang: str) -> re.Pattern[str]:
+    """A determiner and a demonym standing for a company ("la estadounidense", "la
+    lyonnaise"), where adjectives follow nouns and so may stand alone."""
+    if not lexicon(lang).extra.get("adjectives_after_nouns"):
+        return re.compile(r"(?!x)x")
+    dets = sorted(_definite(lang), key=len, reverse=True)
+    ends = "|".join(re.escape(e) for e in sorted(DEMONYM_ENDINGS, key=len, reverse=True))
+    det = "|".join(re.escape(d) for d in dets)
+    return re.compile(rf"(?<!\w)(?:{det})(?:\s|(?<='))[a-zà-ÿ]{{3,}}(?:{ends})(?![\w-])")
+
+
+@cache
+def _round_for_re(lang: str) -> re.Pattern[str]:
+    """The word between a round and the company it is for ("round for", "tour pour")."""
+    words = sorted(_lang_words_company(lang, "amount_for"), key=len, reverse=True)
+    if not words:
+        return re.compile(r"(?!x)x")
+    return re.compile(rf"{word_start_alternation(words)}(?!\w)")
 
 
 @cache
@@ -1238,7 +1341,12 @@ def _merge_deals(found: list[DealFound]) -> list[DealFound]:
             if p.investor and len(p.investor) > len(same[0].investor or ""):
                 same[0].investor = p.investor  # "Bertelsmann Investments" names it better
     for p in sorted(partial, key=lambda d: not d.explicit_investor):
-        open_deals = [i for i, d in enumerate(complete) if d.investor is None and not d.background]
+        # not the company itself ("Wer steckt hinter der Runde von Wandelbots?")
+        open_deals = [
+            i
+            for i, d in enumerate(complete)
+            if d.investor is None and not d.background and d.target != p.investor
+        ]
         if len(open_deals) == 1:
             target_deal = complete[open_deals[0]]
             target_deal.investor = p.investor
@@ -1255,6 +1363,29 @@ def _merge_deals(found: list[DealFound]) -> list[DealFound]:
             continue
         out.append(d)
     return out
+
+
+def recent_funding_of_cuts(
+    ctx: Context, deals: list[DealFound], layoffs: list[LayoffFound]
+) -> None:
+    """A round recalled in a story of job cuts at the same company is part of the news
+    ("Mirelia licencie 40 salariés ... avait levé 25 millions d'euros auprès d'Eurazeo"):
+    not background, unless a year dates it or the article has a live deal of its own."""
+    cut_by = {lay.company for lay in layoffs if not lay.background and lay.company}
+    # A live mention without an investor ("quatre mois après sa levée") is the same round.
+    if not cut_by or any(not d.background and d.investor is not None for d in deals):
+        return
+    for d in deals:
+        if d.target not in cut_by or d.investor is None or d.amount is None:
+            continue
+        idx = next((i for i, sp in enumerate(ctx.sentences) if _in(sp, d.evidence[0])), -1)
+        if idx < 0:
+            continue
+        clause = _clause_of(ctx.view(idx).clauses, d.evidence[0])
+        if not _year_marks_past(ctx, clause):
+            d.background = False
+            deals[:] = [o for o in deals if o is d or o.background or o.target != d.target]
+            return
 
 
 def _layoff_cue_spans(
@@ -1291,6 +1422,24 @@ def _employer(ctx: Context, s: _Sentence, start: int) -> OrgMention | None:
     part after the last semicolon, before the cue; else the first one after it."""
     clause = _clause_of(s.clauses, start)
     in_clause = [o for o in s.employers if clause.start <= o.start and o.end <= start]
+    if s.idx == 0 and s.employers:
+        # "Technicolor : la liquidation de MPC France emporte 300 postes": the name the
+        # headline opens with, before its colon, is whom the story is about, unless the
+        # clause names its own subject ("Télécoms : le groupe BCE va éliminer ...").
+        first = s.employers[0]
+        if (
+            first.start == s.span.start
+            and first.end < start
+            and ctx.norm[first.end : first.end + 2] in (": ", " :")
+            and (
+                not in_clause
+                or in_clause[0] is first
+                or _link_words(ctx.lang).intersection(
+                    ctx.lower[clause.start : in_clause[0].start].replace("'", "' ").split()
+                )
+            )
+        ):
+            return first
     if in_clause:
         return _first_employer(ctx, in_clause)
     head = ctx.lower[s.span.start : start].lstrip(" \"'«“„")

@@ -1098,7 +1098,8 @@ def find_money(text: str, lang: str) -> list[MoneyMatch]:
     return _merge([_money_in(text, code) for code in langs])
 
 
-_BARE_END = re.compile(r"\s*(?:[.,;:!?)\]\"”»]|$)")
+# The end of a clause, of the text, or of the headline ("EvenUp capta 135 millones\n").
+_BARE_END = re.compile(r"\s*(?:[.,;:!?)\]\"”»]|$)|[ \t]*\n")
 
 
 def find_bare_amounts(text: str, lang: str, currency: str | None = None) -> list[MoneyMatch]:
