@@ -1504,27 +1504,29 @@ def _phrases_alternation(words: Iterable[str]) -> str:
 
 
 @cache
-def _employer_link_re(lang: str) -> re.Pattern[str]:
-    """A word introducing the employer after a cut or a headcount, and an optional
-    article ("jobs at X", "salariés de X", "Stellen bei der X"), on lower-cased text."""
+def _phrases_with_article_re(lang: str, key: str, article_first: bool) -> re.Pattern[str]:
+    """The lexicon's `key` phrases with an optional article of the language, after them
+    (" jobs at the X") or before them ("der Chef von X"), on lower-cased text."""
     lex = lexicon(lang)
-    alt = _phrases_alternation(lex.extra.get("layoff_employer_links") or ())
+    alt = _phrases_alternation(lex.extra.get(key) or ())
     if not alt:
         return re.compile(r"(?!x)x")
     det = _phrases_alternation(lex.company.get("determiners", ()))
+    if article_first:
+        return re.compile(rf"(?:{det})?(?:{alt})" if det else rf"(?:{alt})")
     return re.compile(rf" (?:{alt})(?:{det})?" if det else rf" (?:{alt})")
 
 
-@cache
+def _employer_link_re(lang: str) -> re.Pattern[str]:
+    """A word introducing the employer after a cut or a headcount, and an optional
+    article ("jobs at X", "salariés de X", "Stellen bei der X")."""
+    return _phrases_with_article_re(lang, "layoff_employer_links", False)
+
+
 def _boss_of_re(lang: str) -> re.Pattern[str]:
     """An article and a company head's title before the company ("der Chef von ",
-    "le PDG de "), on lower-cased text."""
-    lex = lexicon(lang)
-    alt = _phrases_alternation(lex.extra.get("layoff_boss_of") or ())
-    if not alt:
-        return re.compile(r"(?!x)x")
-    det = _phrases_alternation(lex.company.get("determiners", ()))
-    return re.compile(rf"(?:{det})?(?:{alt})" if det else rf"(?:{alt})")
+    "le PDG de ")."""
+    return _phrases_with_article_re(lang, "layoff_boss_of", True)
 
 
 @cache
