@@ -55,27 +55,62 @@ class OrgEntry:
     parent: str | None
 
 
-@dataclass(slots=True)  # not frozen: frozen __init__ is ~3x slower on a hot path
 class OrgMention:
     """An organisation found in the text."""
 
-    name: str
-    surface: str
-    start: int
-    end: int
-    known: bool
-    wikidata: str | None = None
-    kind: str = "company"
+    # A plain class, not a dataclass: compiled (setup.py), a dataclass's generated
+    # __init__ runs as interpreted Python, about 5x slower to build on this hot path.
+    def __init__(
+        self,
+        name: str,
+        surface: str,
+        start: int,
+        end: int,
+        known: bool,
+        wikidata: str | None = None,
+        kind: str = "company",
+    ) -> None:
+        self.name = name
+        self.surface = surface
+        self.start = start
+        self.end = end
+        self.known = known
+        self.wikidata = wikidata
+        self.kind = kind
+
+    def _key(self) -> tuple[str, str, int, int, bool, str | None, str]:
+        return (self.name, self.surface, self.start, self.end, self.known, self.wikidata, self.kind)
+
+    def __repr__(self) -> str:
+        return f"OrgMention{self._key()!r}"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, OrgMention) and self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
 
 
-@dataclass(slots=True)  # not frozen: frozen __init__ is ~3x slower on a hot path
 class PersonMention:
     """A person of the gazetteer found in the text."""
 
-    name: str
-    surface: str
-    start: int
-    end: int
+    # A plain class, not a dataclass: compiled (setup.py), a dataclass's generated
+    # __init__ runs as interpreted Python, about 5x slower to build on this hot path.
+    def __init__(self, name: str, surface: str, start: int, end: int) -> None:
+        self.name = name
+        self.surface = surface
+        self.start = start
+        self.end = end
+
+    def _key(self) -> tuple[str, str, int, int]:
+        return (self.name, self.surface, self.start, self.end)
+
+    def __repr__(self) -> str:
+        return f"PersonMention{self._key()!r}"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PersonMention) and self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
 
 
 _FIRST = itemgetter(0)

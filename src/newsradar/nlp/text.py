@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 # Same-length replacements: curly apostrophes and odd spaces become plain ones, so the
 # lexicon and gazetteer see one spelling while offsets stay those of the input text.
@@ -40,12 +39,25 @@ def lower_same_length(text: str) -> str:
     return "".join(c if len(lc := c.lower()) != 1 else lc for c in text)
 
 
-@dataclass(slots=True)  # not frozen: frozen __init__ is ~3x slower on a hot path
 class Span:
     """A sentence or clause: [start, end) in the analysed text."""
 
-    start: int
-    end: int
+    # A plain class, not a dataclass: compiled (setup.py), a dataclass's generated
+    # __init__ runs as interpreted Python, about 5x slower to build on this hot path.
+    def __init__(self, start: int, end: int) -> None:
+        self.start = start
+        self.end = end
+
+    def _key(self) -> tuple[int, int]:
+        return (self.start, self.end)
+
+    def __repr__(self) -> str:
+        return f"Span{self._key()!r}"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Span) and self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
 
 
 _SENT_CHAR = re.compile(r"[.!?…\n]")
