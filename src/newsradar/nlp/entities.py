@@ -246,7 +246,7 @@ _TOKEN_END = re.compile(rf"{_TOKEN}$")
 
 
 @dataclass(frozen=True, slots=True)
-class _NameRules:
+class NameRules:
     """Per-language word sets used to read unknown company names."""
 
     strip: frozenset[str]
@@ -262,10 +262,10 @@ class _NameRules:
     connector: re.Pattern[str] | None  # " del Levante" continuing a name
 
 
-_RULES_CACHE: dict[str, _NameRules] = {}
+_RULES_CACHE: dict[str, NameRules] = {}
 
 
-def _name_rules(lex: Lexicon) -> _NameRules:
+def name_rules(lex: Lexicon) -> NameRules:
     """The name-reading rules of `lex`, compiled once per language."""
     rules = _RULES_CACHE.get(lex.language)
     if rules is None:
@@ -282,12 +282,12 @@ def _link_re(links: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(rf" (?i:{body}) ?(?:l['’])?(?:[a-zà-ÿ-]+|IA|KI|AI)(?= [A-ZÀ-Þ])")
 
 
-def _compile_name_rules(lex: Lexicon) -> _NameRules:
+def _compile_name_rules(lex: Lexicon) -> NameRules:
     company = lex.company
     stop_lower = set(lex.stopwords)
     stop_lower.update(a.lower() for a in company.get("aux", ()))
     stop_lower.update(m.lower() for m in lex.months)
-    return _NameRules(
+    return NameRules(
         strip=frozenset(company.get("strip", ())),
         nonnames=all_nonnames(),
         stop_lower=frozenset(stop_lower),
@@ -328,7 +328,7 @@ def all_nonnames() -> frozenset[str]:
     return frozenset(out)
 
 
-def _clean_name(tokens: list[str], rules: _NameRules) -> str | None:
+def clean_name(tokens: list[str], rules: NameRules) -> str | None:
     """Strip determiners and demonyms, trailing punctuation; None when nothing is left."""
     tokens = [u for t in tokens if (u := t.rstrip(".,;:'’").removesuffix("'s"))]
     if tokens and _ELIDED_NOUN.match(tokens[0]):
@@ -355,7 +355,7 @@ def _clean_name(tokens: list[str], rules: _NameRules) -> str | None:
     return name
 
 
-def _read_forward(norm: str, pos: int, rules: _NameRules) -> tuple[str, int, int] | None:
+def _read_forward(norm: str, pos: int, rules: NameRules) -> tuple[str, int, int] | None:
     """Read a capitalised name starting at `pos` (after spaces): (name, start, end)."""
     while pos < len(norm) and norm[pos] == " ":
         pos += 1
@@ -382,7 +382,7 @@ def _read_forward(norm: str, pos: int, rules: _NameRules) -> tuple[str, int, int
             break
         tokens.append(tok)
         end = m.start() + tm.end()
-    name = _clean_name(tokens, rules)
+    name = clean_name(tokens, rules)
     if name is None:
         return None
     start = norm.find(name.split(" ")[0], m.start(), end)
@@ -397,7 +397,7 @@ def _read_forward(norm: str, pos: int, rules: _NameRules) -> tuple[str, int, int
     return name, start, end
 
 
-def _read_backward(norm: str, pos: int, rules: _NameRules) -> tuple[str, int, int] | None:
+def _read_backward(norm: str, pos: int, rules: NameRules) -> tuple[str, int, int] | None:
     """Read a capitalised name ending at `pos` (before spaces): (name, start, end).
 
     Walks back word by word (at most four) with `rfind`, which is much cheaper than
@@ -426,7 +426,7 @@ def _read_backward(norm: str, pos: int, rules: _NameRules) -> tuple[str, int, in
         low = tok.lower().rstrip(".,")
         if (low in rules.stop_lower or tok in rules.strip) and not (
             # a capitalised article inside a name ("Lácteos La Pampa"); left alone at the
-            # start, it is stripped by _clean_name
+            # start, it is stripped by clean_name
             tokens and low in rules.definite and tok == tok.capitalize()
         ):
             break
@@ -436,7 +436,7 @@ def _read_backward(norm: str, pos: int, rules: _NameRules) -> tuple[str, int, in
         cur = space
         while cur > lo and norm[cur - 1] == " ":
             cur -= 1
-    name = _clean_name(tokens, rules)
+    name = clean_name(tokens, rules)
     if name is None:
         return None
     start = norm.rfind(name, lo, pos)
@@ -445,7 +445,7 @@ def _read_backward(norm: str, pos: int, rules: _NameRules) -> tuple[str, int, in
     return name, start, start + len(name)
 
 
-def _skip_aux_backward(lower: str, pos: int, rules: _NameRules) -> int:
+def _skip_aux_backward(lower: str, pos: int, rules: NameRules) -> int:
     """Move `pos` back over auxiliary words ("has", "a", "hat", "is set to") and spaces."""
     aux = rules.aux_words
     for _ in range(6):
@@ -479,7 +479,7 @@ def find_entities(
     orgs: list[OrgMention] = []
     people: list[PersonMention] = []
     taken: list[tuple[int, int]] = []
-    rules = _name_rules(lex)
+    rules = name_rules(lex)
     found = gaz.find(norm)
     for start, end, kind, name in found:
         surface = norm[start:end]
@@ -652,8 +652,7 @@ def find_entities(
                         not rules.capitalised_nouns
                         # "Investoren stecken 100 Millionen Euro in ...": a noun, no name
                         or (
-                            _at_clause_start(norm, subj[1], rules)
-                            and not _german_noun(subj[0], lex)
+                            _at_clause_start(norm, subj[1], rules) and not german_noun(subj[0], lex)
                         )
                     ):
                         candidates.append(subj)
@@ -738,7 +737,7 @@ def find_entities(
                     and cat in ("layoff", "cut")
                     and (
                         norm[_sentence_bounds(norm, hit.start)[0] : res[1]].strip(" \"'„“«")
-                        or _german_noun(res[0], lex)
+                        or german_noun(res[0], lex)
                     )
                 ):
                     res = None  # "Der Autobauer will ...": an article and a noun, no name
@@ -867,7 +866,7 @@ def _ambiguous_ok(
     end: int,
     hits: list[CueHit],
     other_orgs: bool,
-    rules: _NameRules,
+    rules: NameRules,
 ) -> bool:
     """Accept a one-word name that is also a common word or place ("Amazon", "Orange")?
 
@@ -959,7 +958,7 @@ _NOUN_ENDINGS = (
 )
 
 
-def _german_noun(name: str, lex: Lexicon) -> bool:
+def german_noun(name: str, lex: Lexicon) -> bool:
     """A capitalised word that reads as a noun: a noun ending ("-ung", "-en") or a
     company noun ("Zulieferer-Betrieb", "Autohersteller")."""
     low = name.lower()
@@ -1008,7 +1007,7 @@ def _blank_out(norm: str, spans: list[tuple[int, int]]) -> str:
 # Small caches: they serve the calls within one article; larger ones would also serve a
 # benchmark's repeated texts and flatter its figure.
 @lru_cache(maxsize=16)
-def _title_case(norm: str, start: int, end: int, lang: str = "en") -> bool:
+def title_case(norm: str, start: int, end: int, lang: str = "en") -> bool:
     """A headline in Title Case ("Microsoft To Invest In Japan"): capitals say nothing.
 
     Judged on the function words of the language, which are capitalised only in such
@@ -1036,7 +1035,7 @@ def _sentence_bounds(norm: str, pos: int) -> tuple[int, int]:
 
 
 def _ai_named(
-    norm: str, lower: str, hits: list[CueHit], lex: Lexicon, rules: _NameRules
+    norm: str, lower: str, hits: list[CueHit], lex: Lexicon, rules: NameRules
 ) -> list[tuple[str, int, int]]:
     """Unknown names shaped like "Kontext AI", "Redacta AI" in a sentence about a deal or
     a company; not "Generative AI", "its Gemini AI" (a product) nor a known name."""
@@ -1064,7 +1063,7 @@ def _ai_named(
         if nxt and nxt.group(1) in _company_nouns(lex):
             continue  # "Dhabi AI group G42": an attribute of the next name
         lo, hi = _sentence_bounds(norm, m.start())
-        if (m.start() == lo and rules.capitalised_nouns) or _title_case(norm, lo, hi, lex.language):
+        if (m.start() == lo and rules.capitalised_nouns) or title_case(norm, lo, hi, lex.language):
             continue
         if not any(lo <= h.start < hi and h.category in _COMPANY_CONTEXT for h in hits):
             continue
@@ -1128,7 +1127,7 @@ def _target_after(
     lower: str,
     hit: CueHit,
     lex: Lexicon,
-    rules: _NameRules,
+    rules: NameRules,
     known_starts: set[int] | frozenset[int] = frozenset(),
 ) -> tuple[str, int, int] | None:
     """An unknown name right after a target preposition shortly after an investment cue.
@@ -1204,7 +1203,7 @@ def _known_next(norm: str, pos: int, known_starts: set[int]) -> bool:
 
 
 def _name_at(
-    norm: str, lower: str, hit: CueHit, lex: Lexicon, rules: _NameRules, pos: int
+    norm: str, lower: str, hit: CueHit, lex: Lexicon, rules: NameRules, pos: int
 ) -> tuple[str, int, int] | None:
     """The unknown name a target phrase starting at `pos` names (see `_target_after`)."""
     if norm[pos : pos + 45].islower() or not _HAS_CAPITAL.search(norm, pos, pos + 45):
@@ -1225,7 +1224,7 @@ def _name_at(
     if nxt and nxt.group(1) in _company_nouns(lex):
         return None  # "in ChatGPT maker OpenAI": an attribute of the next name
     lo, hi = _sentence_bounds(norm, hit.start)
-    if _title_case(norm, lo, hi, lex.language):
+    if title_case(norm, lo, hi, lex.language):
         return None
     if rules.capitalised_nouns:
         after = norm[end : end + 1]
@@ -1233,7 +1232,7 @@ def _name_at(
             nxt is not None and nxt.group(1) in _lang_words(lex.language, "name_followers")
         ):
             after = ""  # "steigt bei Noxtua ein", "kauft Altair für 10 Milliarden Dollar"
-        if after not in ("", ",", ";", ".", "(", "\n", "?", "!", ":") or _german_noun(name, lex):
+        if after not in ("", ",", ";", ".", "(", "\n", "?", "!", ":") or german_noun(name, lex):
             return None
     return res
 
@@ -1270,7 +1269,7 @@ _NOT_NAME_ENDINGS = (
 
 
 def _lower_case_name(
-    norm: str, pos: int, lex: Lexicon, rules: _NameRules
+    norm: str, pos: int, lex: Lexicon, rules: NameRules
 ) -> tuple[str, int, int] | None:
     """A name written in lower case ("deepset") right after a company noun, ending its
     clause in the headline: no common word, cue word or word shaped like a verb, an
@@ -1307,7 +1306,7 @@ def _separable_tail(lang: str) -> re.Pattern[str]:
 
 
 def _employer_after_prep(
-    norm: str, lower: str, hit: CueHit, lex: Lexicon, rules: _NameRules
+    norm: str, lower: str, hit: CueHit, lex: Lexicon, rules: NameRules
 ) -> tuple[str, int, int] | None:
     """The employer named after "at" / "chez" / "bei" near a job-cut cue: "1,000 jobs to
     go at carmaker Norland Motors", "Stellenabbau bei Fensterbauer Heller"."""
@@ -1318,7 +1317,7 @@ def _employer_after_prep(
     lo, hi = max(s_lo, hit.start - 80), min(s_hi, hit.end + 80)
     if preps.search(lower, lo, hi) is None:
         return None  # no preposition near (the cheap test first)
-    if _title_case(norm, s_lo, s_hi, lex.language):
+    if title_case(norm, s_lo, s_hi, lex.language):
         return None
     need_noun = _lang_words(lex.language, "employer_preps_need_noun")
     for m in preps.finditer(lower, lo, hi):
@@ -1336,7 +1335,7 @@ def _employer_after_prep(
         res = _read_forward(norm, pos, rules)
         if res is None or res[1] - pos > 1 or _is_cue_word(res[0], lex):
             continue
-        if rules.capitalised_nouns and _german_noun(res[0], lex):
+        if rules.capitalised_nouns and german_noun(res[0], lex):
             continue
         nxt = _NEXT_WORD.match(lower, res[2])
         if (
@@ -1366,7 +1365,7 @@ def _sentence_subject(
     lower: str,
     hit: CueHit,
     known_ends: set[int],
-    rules: _NameRules,
+    rules: NameRules,
     stopwords: frozenset[str],
 ) -> tuple[str, int, int] | None:
     """A name opening the sentence, one verb before the cue: "Marlow Insurance offers
@@ -1381,7 +1380,7 @@ def _sentence_subject(
         pass  # "Kestria, qui développe des modèles de langage, lève 40 millions", "X : ..."
     elif not 1 <= len(gap) <= 3 or not gap[0].isalpha() or gap[0] in stopwords:
         return None
-    if norm[start:end] != name or start - lo > 4 or name.split()[0] in _TITLES:
+    if norm[start:end] != name or start - lo > 4 or name.split()[0] in TITLES:
         return None
     return res
 
@@ -1392,7 +1391,7 @@ def _title_subjects(
     hits: list[CueHit],
     known_starts: set[int],
     lex: Lexicon,
-    rules: _NameRules,
+    rules: NameRules,
     money_starts: list[int] | None = None,
 ) -> list[tuple[str, int, int]]:
     """The name opening a business headline, followed by its verb: "Deezer compte
@@ -1410,7 +1409,7 @@ def _title_subjects(
         s < end for s in money_starts or ()
     ):
         return out
-    if _title_case(norm, 0, end, lex.language):
+    if title_case(norm, 0, end, lex.language):
         return out
     colon = max(norm.find(": ", 0, end), norm.find(" : ", 0, end) + 1)
     for at in (0, colon + 2) if colon > 0 else (0,):
@@ -1425,7 +1424,7 @@ def _title_subjects(
         ):
             continue
         name, start, stop = res
-        if norm[start:stop] != name or name.split()[0] in _TITLES or _is_cue_word(name, lex):
+        if norm[start:stop] != name or name.split()[0] in TITLES or _is_cue_word(name, lex):
             continue
         if " " not in name and name.lower().endswith(_COMMON_NOUN_ENDINGS):
             continue  # "Robotics investments ...", "Chipmaking ...": a common noun
@@ -1453,7 +1452,7 @@ def _title_subjects(
 
 
 def _german_title_topic(
-    norm: str, hits: list[CueHit], known_starts: set[int], lex: Lexicon, rules: _NameRules
+    norm: str, hits: list[CueHit], known_starts: set[int], lex: Lexicon, rules: NameRules
 ) -> list[tuple[str, int, int]]:
     """A German headline's topic before its colon, or its subject before a lower-case verb
     in a headline about a deal or job cuts, when it cannot be a noun phrase: an acronym or
@@ -1484,7 +1483,7 @@ def _german_title_topic(
     if not acronym and (
         len(tokens) < 2
         or tokens[0].endswith(("e", "er", "es", "en", "em"))
-        or any(_german_noun(t, lex) or t in rules.nonnames for t in tokens)
+        or any(german_noun(t, lex) or t in rules.nonnames for t in tokens)
         or _is_cue_word(res[0], lex)
     ):
         return []
@@ -1496,7 +1495,7 @@ _HEADLINE_CONTEXT = _COMPANY_CONTEXT | {"job", "hire", "not_funding", "anaphor",
 
 
 def _aux_subject(
-    norm: str, lower: str, hit: CueHit, known_ends: set[int], rules: _NameRules
+    norm: str, lower: str, hit: CueHit, known_ends: set[int], rules: NameRules
 ) -> tuple[str, int, int] | None:
     """A sentence-opening name followed by an auxiliary ("will", "soll", "hat")."""
     lo, _ = _sentence_bounds(norm, hit.start)
@@ -1521,7 +1520,7 @@ def _aux_re(words: frozenset[str]) -> re.Pattern[str]:
 
 
 #: Titles before a person's name ("Madame Pénicaud, ..."): such a subject is no company.
-_TITLES = frozenset(
+TITLES = frozenset(
     {
         "Mr",
         "Mr.",
@@ -1548,7 +1547,7 @@ _TITLES = frozenset(
 
 
 def _giver_after(
-    norm: str, lower: str, hit: CueHit, lex: Lexicon, rules: _NameRules
+    norm: str, lower: str, hit: CueHit, lex: Lexicon, rules: NameRules
 ) -> tuple[str, int, int] | None:
     """A capitalised name after a noun of investment and a linking word, past an amount:
     "investissement de 40 M€ de Tessor", "inversión de Orbitra", "investment by X"."""
@@ -1561,7 +1560,7 @@ def _giver_after(
     res = _read_forward(norm, m.end(), rules)
     if res is None or res[1] - m.end() > 1 or res[0] in rules.nonnames:
         return None
-    if _is_cue_word(res[0], lex) or (rules.capitalised_nouns and _german_noun(res[0], lex)):
+    if _is_cue_word(res[0], lex) or (rules.capitalised_nouns and german_noun(res[0], lex)):
         return None
     if rules.capitalised_nouns and norm[res[2] : res[2] + 1] not in ("", ",", ";", ".", "("):
         return None  # German: a name, not a noun phrase, ends its clause
@@ -1594,13 +1593,13 @@ def _after_amount(
 
 
 def _investors_named(
-    norm: str, lower: str, pos: int, lex: Lexicon, rules: _NameRules
+    norm: str, lower: str, pos: int, lex: Lexicon, rules: NameRules
 ) -> list[tuple[str, int, int]]:
     """Capitalised names right after an investor phrase, joined by commas or "and"."""
     out: list[tuple[str, int, int]] = []
     joiners = _lang_words(lex.language, "joiners") | {","}
     lo, hi = _sentence_bounds(norm, pos)
-    if _title_case(norm, lo, hi, lex.language):
+    if title_case(norm, lo, hi, lex.language):
         return out
     links = _lang_words(lex.language, "links")
     for _ in range(4):
@@ -1613,7 +1612,7 @@ def _investors_named(
         if res is None or res[1] - pos > 1:
             break
         name = res[0]
-        if rules.capitalised_nouns and _german_noun(name, lex):
+        if rules.capitalised_nouns and german_noun(name, lex):
             break
         if (
             not any(c.isalpha() for c in name)  # "83North", "3M" are names; "2024" is not
@@ -1631,7 +1630,7 @@ def _investors_named(
 
 
 def _skip_company_noun(
-    norm: str, lower: str, pos: int, lex: Lexicon, rules: _NameRules
+    norm: str, lower: str, pos: int, lex: Lexicon, rules: NameRules
 ) -> tuple[int, bool]:
     """Move `pos` over a determiner and a company noun phrase before a name: "la
     start-up d'IA bordelaise Synthelia", "the French startup X", "das KI-Start-up X".
@@ -1735,7 +1734,7 @@ def _word_positions(text: str, word: str) -> list[int]:
     return out
 
 
-def _at_clause_start(norm: str, pos: int, rules: _NameRules) -> bool:
+def _at_clause_start(norm: str, pos: int, rules: NameRules) -> bool:
     """True when only spaces, quotes or an article separate `pos` from a sentence start."""
     lo = max(0, pos - 12)
     head = norm[lo:pos]

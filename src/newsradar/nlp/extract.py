@@ -42,14 +42,14 @@ from functools import cache
 from typing import Protocol
 
 from newsradar.nlp.entities import (
-    _TITLES,
     DEMONYM_ENDINGS,
+    TITLES,
     OrgMention,
-    _clean_name,
-    _german_noun,
-    _name_rules,
-    _title_case,
+    clean_name,
     gazetteer,
+    german_noun,
+    name_rules,
+    title_case,
 )
 from newsradar.nlp.lexicon import (
     CueHit,
@@ -1472,7 +1472,9 @@ def _employer(ctx: Context, s: _Sentence, start: int) -> OrgMention | None:
     return later[0] if later else None
 
 
-#: A capitalised word of a name ("Verreries", "l'Aa" after a link, "eBay").
+#: A capitalised word of a name ("Verreries", "l'Aa" after a link, "eBay"). Unlike the
+#: name reader's token (entities), no digit-initial names: next to a cut, a leading
+#: number is the headcount ("300 Beschäftigte"), not a company like "83North".
 _NAME_TOKEN = r"(?:[A-ZÀ-ÖØ-Þ][\w&.+'-]*|[a-z]{1,3}[A-Z][\w.+-]*)"
 #: A colon or dash after a headline's opening name ("X : la liquidation ...", "X – ...").
 _HEAD_MARK = re.compile(r" ?[:–—] ")
@@ -1587,14 +1589,14 @@ def _plausible_name(ctx: Context, start: int, end: int, name: str) -> bool:
         for c in ctx.counts
     ) or any(m.start < end and start < m.end for m in ctx.money):
         return False  # a number, not a name (though "300 of X' 1,000 workers" holds one)
-    if name.split(" ", 1)[0] in _TITLES:
+    if name.split(" ", 1)[0] in TITLES:
         return False  # "Minister criticises ...": a person's title
     if " " not in name:
         low = name.lower()
         nouns = _company_nouns(ctx.lang)
         if low in nouns or low.rstrip("s") in nouns or low.endswith(_COMMON_ENDINGS):
             return False
-        if _name_rules(ctx.lex).capitalised_nouns and _german_noun(name, ctx.lex):
+        if name_rules(ctx.lex).capitalised_nouns and german_noun(name, ctx.lex):
             return False
     return True
 
@@ -1618,7 +1620,7 @@ def _headline_subject(ctx: Context) -> str | None:
     norm = ctx.norm
     end = norm.find("\n")
     end = len(norm) if end < 0 else end
-    if _title_case(norm, 0, end, ctx.lang):
+    if title_case(norm, 0, end, ctx.lang):
         return None
     name = _subject_at(ctx, 0, end, True)
     if name is None:
@@ -1639,7 +1641,7 @@ def _subject_at(ctx: Context, pos: int, end: int, colon: bool) -> str | None:
     m = _unknown_name_re(ctx.lang).match(norm, pos, end)
     if m is None:
         return None
-    rules = _name_rules(ctx.lex)
+    rules = name_rules(ctx.lex)
     tokens = m.group(0).split(" ")
     stop = m.end()
     glued = False
@@ -1647,7 +1649,7 @@ def _subject_at(ctx: Context, pos: int, end: int, colon: bool) -> str | None:
         head, _, tail = tokens[0].rpartition("-")
         if tail.lower() in _layoff_words(ctx.lang, "layoff_name_tails"):
             tokens, stop, glued = [head], m.start() + len(head), True
-    name = _clean_name(tokens, rules)
+    name = clean_name(tokens, rules)
     if name is None:
         return None
     start = norm.find(name, m.start(), stop)
@@ -1705,7 +1707,7 @@ def _possessor_of(ctx: Context, s: _Sentence, pos: int) -> str | None:
     if m is None:
         return None
     tokens = m.group(1).split(" ")
-    name = _clean_name(tokens, _name_rules(ctx.lex))
+    name = clean_name(tokens, name_rules(ctx.lex))
     if name is None:
         return None
     start = ctx.norm.find(name, m.start(1), pos)
@@ -1723,8 +1725,8 @@ def _named_after(ctx: Context, s: _Sentence, pos: int) -> str | None:
     n = _unknown_name_re(ctx.lang).match(ctx.norm, m.end(), s.span.end)
     if n is None:
         return None
-    rules = _name_rules(ctx.lex)
-    name = _clean_name(n.group(0).split(" "), rules)
+    rules = name_rules(ctx.lex)
+    name = clean_name(n.group(0).split(" "), rules)
     if name is None or not ctx.norm.startswith(name, n.start()):
         return None
     if not rules.capitalised_nouns and not rules.adjectives_after_nouns:
