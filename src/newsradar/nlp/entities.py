@@ -37,6 +37,7 @@ from newsradar.nlp.lexicon import (
     word_start_alternation,
     words_regex,
 )
+from newsradar.nlp.text import PlainValue
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -55,11 +56,9 @@ class OrgEntry:
     parent: str | None
 
 
-class OrgMention:
+class OrgMention(PlainValue):
     """An organisation found in the text."""
 
-    # A plain class, not a dataclass: compiled (setup.py), a dataclass's generated
-    # __init__ runs as interpreted Python, about 5x slower to build on this hot path.
     def __init__(
         self,
         name: str,
@@ -81,20 +80,10 @@ class OrgMention:
     def _key(self) -> tuple[str, str, int, int, bool, str | None, str]:
         return (self.name, self.surface, self.start, self.end, self.known, self.wikidata, self.kind)
 
-    def __repr__(self) -> str:
-        return f"OrgMention{self._key()!r}"
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, OrgMention) and self._key() == other._key()
-
-    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
-
-
-class PersonMention:
+class PersonMention(PlainValue):
     """A person of the gazetteer found in the text."""
 
-    # A plain class, not a dataclass: compiled (setup.py), a dataclass's generated
-    # __init__ runs as interpreted Python, about 5x slower to build on this hot path.
     def __init__(self, name: str, surface: str, start: int, end: int) -> None:
         self.name = name
         self.surface = surface
@@ -103,14 +92,6 @@ class PersonMention:
 
     def _key(self) -> tuple[str, str, int, int]:
         return (self.name, self.surface, self.start, self.end)
-
-    def __repr__(self) -> str:
-        return f"PersonMention{self._key()!r}"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, PersonMention) and self._key() == other._key()
-
-    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
 
 
 _FIRST = itemgetter(0)

@@ -19,6 +19,8 @@ from typing import Any
 import ahocorasick
 import yaml
 
+from newsradar.nlp.text import PlainValue
+
 LEXICON_DIR = Path(__file__).resolve().parent / "data" / "lexicon"
 
 
@@ -54,11 +56,9 @@ DEAL_AND_CUT_CUES = frozenset(
 )
 
 
-class CueHit:
+class CueHit(PlainValue):
     """One cue phrase found in the text: its category and span."""
 
-    # A plain class, not a dataclass: compiled (setup.py), a dataclass's generated
-    # __init__ runs as interpreted Python, about 5x slower to build on this hot path.
     def __init__(self, category: str, phrase: str, start: int, end: int) -> None:
         self.category = category
         self.phrase = phrase
@@ -67,14 +67,6 @@ class CueHit:
 
     def _key(self) -> tuple[str, str, int, int]:
         return (self.category, self.phrase, self.start, self.end)
-
-    def __repr__(self) -> str:
-        return f"CueHit{self._key()!r}"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, CueHit) and self._key() == other._key()
-
-    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
 
 
 @cache

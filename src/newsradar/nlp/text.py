@@ -39,25 +39,35 @@ def lower_same_length(text: str) -> str:
     return "".join(c if len(lc := c.lower()) != 1 else lc for c in text)
 
 
-class Span:
+class PlainValue:
+    """Base of the small value classes built on the hot path (spans, cue hits, mentions).
+
+    Plain classes, not dataclasses: compiled (setup.py), a dataclass's generated
+    `__init__` runs as interpreted Python, about 5x slower to build. A subclass names the
+    fields it is compared and shown by in `_key`; values stay mutable, so unhashable.
+    """
+
+    def _key(self) -> tuple[object, ...]:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}{self._key()!r}"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, type(self)) and self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class Span(PlainValue):
     """A sentence or clause: [start, end) in the analysed text."""
 
-    # A plain class, not a dataclass: compiled (setup.py), a dataclass's generated
-    # __init__ runs as interpreted Python, about 5x slower to build on this hot path.
     def __init__(self, start: int, end: int) -> None:
         self.start = start
         self.end = end
 
     def _key(self) -> tuple[int, int]:
         return (self.start, self.end)
-
-    def __repr__(self) -> str:
-        return f"Span{self._key()!r}"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Span) and self._key() == other._key()
-
-    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
 
 
 _SENT_CHAR = re.compile(r"[.!?…\n]")
