@@ -10,6 +10,7 @@ Everything else about the package is declared in pyproject.toml.
 
 from __future__ import annotations
 
+import ast
 import os
 import sys
 from pathlib import Path
@@ -18,18 +19,20 @@ from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 from setuptools.errors import CCompilerError, ExecError, PlatformError
 
-# The hot path of `analyze`; schema.py stays Python because pydantic models cannot be
-# compiled, and so do the streaming and I/O modules, which wait on the network, not the CPU.
-COMPILED = [
-    "src/newsradar/nlp/analyze.py",
-    "src/newsradar/nlp/entities.py",
-    "src/newsradar/nlp/extract.py",
-    "src/newsradar/nlp/language.py",
-    "src/newsradar/nlp/lexicon.py",
-    "src/newsradar/nlp/numbers.py",
-    "src/newsradar/nlp/text.py",
-    "src/newsradar/nlp/topics.py",
-]
+HERE = Path(__file__).resolve().parent
+
+
+def _compiled_sources() -> list[str]:
+    """The modules to compile: `newsradar.nlp.COMPILED_MODULES`, read from the source (the
+    package cannot be imported before its dependencies are installed), so the list the
+    build compiles and the one the runtime checks are one."""
+    init = HERE / "src" / "newsradar" / "nlp" / "__init__.py"
+    for node in ast.parse(init.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "COMPILED_MODULES" for t in node.targets
+        ):
+            return [f"src/newsradar/nlp/{name}.py" for name in ast.literal_eval(node.value)]
+    raise RuntimeError(f"{init}: COMPILED_MODULES not found")
 
 
 def _warn(why: str) -> None:
@@ -59,14 +62,14 @@ def _extensions() -> list[Extension]:
     if os.environ.get("NEWSRADAR_PURE_PYTHON", "").strip() not in ("", "0"):
         # An earlier compiled editable install left extensions beside the sources; they
         # would shadow the Python modules this install promises.
-        here = Path(__file__).resolve().parent / "src"
-        for stale in [*here.glob("newsradar_nlp__mypyc*.so"), *here.glob("newsradar/nlp/*.so")]:
+        src = HERE / "src"
+        for stale in [*src.glob("newsradar_nlp__mypyc*.so"), *src.glob("newsradar/nlp/*.so")]:
             stale.unlink()
         return []
     try:
         from mypyc.build import mypycify
 
-        return mypycify(COMPILED, group_name="newsradar_nlp", opt_level="3")
+        return mypycify(_compiled_sources(), group_name="newsradar_nlp", opt_level="3")
     except (ImportError, SystemExit) as exc:  # no mypy, or mypy rejects the sources
         _warn(f"mypyc could not translate the sources ({exc!r})")
         return []

@@ -5,7 +5,9 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-# The modules setup.py compiles with mypyc (schema.py holds pydantic models and stays Python).
+# The modules setup.py compiles with mypyc, the hot path of `analyze` (setup.py reads this
+# list; schema.py holds pydantic models and stays Python, and so do the streaming and I/O
+# modules, which wait on the network, not the CPU).
 COMPILED_MODULES = (
     "analyze",
     "entities",
