@@ -991,6 +991,26 @@ def _background(ctx: Context, s: _Sentence, clause: Span, attributes: bool = Tru
     return _year_marks_past(ctx, clause)
 
 
+def _investors_only(
+    ctx: Context, s: _Sentence, investors: list[OrgMention], evidence_end: int, lead: bool
+) -> DealFound:
+    """A deal known so far by its investors alone (the first is the lead); merging with the
+    sentence's other deals gives it its target."""
+    first = investors[0]
+    return DealFound(
+        investor=first.name,
+        target=None,
+        co_investors=[o.name for o in investors[1:]],
+        amount=None,
+        stage=None,
+        background=_background(ctx, s, _clause_of(s.clauses, first.start)),
+        evidence=(first.start, evidence_end),
+        ai=False,
+        explicit_investor=True,
+        lead=lead,
+    )
+
+
 def extract_deals(ctx: Context) -> list[DealFound]:
     """All deals of the text, merged per (investor, target, background)."""
     found: list[DealFound] = []
@@ -1091,21 +1111,7 @@ def extract_deals(ctx: Context) -> list[DealFound]:
             # "Le tour est co-mené par A et B, le fonds ...": investors of the article's deal.
             inv = _investors_after(ctx, s, span.start)
             if inv:
-                clause = _clause_of(s.clauses, inv[0].start)
-                found.append(
-                    DealFound(
-                        investor=inv[0].name,
-                        target=None,
-                        co_investors=[o.name for o in inv[1:]],
-                        amount=None,
-                        stage=None,
-                        background=_background(ctx, s, clause),
-                        evidence=(inv[0].start, inv[0].end),
-                        ai=False,
-                        explicit_investor=True,
-                        lead=_lead_phrase(ctx, s, inv),
-                    )
-                )
+                found.append(_investors_only(ctx, s, inv, inv[0].end, _lead_phrase(ctx, s, inv)))
         # Verb-final languages only (German): "A und B haben die Runde angeführt."
         lead_final = (
             _lead_at_clause_end(ctx, s)
@@ -1113,20 +1119,7 @@ def extract_deals(ctx: Context) -> list[DealFound]:
             else []
         )
         if lead_final:
-            found.append(
-                DealFound(
-                    investor=lead_final[0].name,
-                    target=None,
-                    co_investors=[o.name for o in lead_final[1:]],
-                    amount=None,
-                    stage=None,
-                    background=_background(ctx, s, _clause_of(s.clauses, lead_final[0].start)),
-                    evidence=(lead_final[0].start, lead_final[-1].end),
-                    ai=False,
-                    explicit_investor=True,
-                    lead=True,
-                )
-            )
+            found.append(_investors_only(ctx, s, lead_final, lead_final[-1].end, True))
     found += _amount_for_headline(ctx)
     deals = _merge_deals(found)
     _mark_ai(ctx, deals)
